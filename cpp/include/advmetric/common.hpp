@@ -1,0 +1,56 @@
+// Shared types and the thread-count policy of the advmetric kernels.
+#pragma once
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstdint>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace advmetric {
+
+using Matrix = Eigen::MatrixXd;
+using Vector = Eigen::VectorXd;
+using Index = Eigen::Index;
+// numpy arrays are C-ordered; kernels read them through row-major maps.
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+inline bool has_openmp() {
+#ifdef _OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+// Threads to use for `n_items` independent items: the request (<= 0 means the OpenMP default),
+// never more than one thread per `min_items_per_thread` items so that small inputs stay serial.
+inline int thread_count(int requested, Index n_items, Index min_items_per_thread = 1) {
+#ifdef _OPENMP
+  int threads = requested > 0 ? requested : omp_get_max_threads();
+#else
+  (void)requested;
+  int threads = 1;
+#endif
+  const Index useful = std::max<Index>(1, n_items / std::max<Index>(1, min_items_per_thread));
+  return static_cast<int>(std::max<Index>(1, std::min<Index>(threads, useful)));
+}
+
+inline int this_thread() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// Item range [begin, end) of thread `t` out of `threads` for a static, deterministic split.
+inline std::pair<Index, Index> thread_range(Index n, int t, int threads) {
+  const Index base = n / threads, extra = n % threads;
+  const Index begin = t * base + std::min<Index>(t, extra);
+  return {begin, begin + base + (t < extra ? 1 : 0)};
+}
+
+}  // namespace advmetric

@@ -1,0 +1,268 @@
+// Minimisers of D(M) over SPD matrices.
+//
+// - LBFGS (the default): limited-memory BFGS on symmetric matrices, started from GMML, with the
+//   initial inverse Hessian V -> gamma M V M (the shape of the exact inverse Hessian of
+//   tr(AM) + tr(BM^{-1}) near its minimiser, so the iteration is nearly invariant to the scale and
+//   rotation of the data) and an Armijo backtracking line search. D is +inf outside the SPD cone,
+//   so backtracking keeps every iterate SPD and the objective decreases monotonically.
+// - PGD: projected gradient descent with Barzilai-Borwein steps and Armijo backtracking along the
+//   projection arc (MATH.md's baseline), monotone.
+// - Paper: Algorithm 1 of the paper: fixed step rho, projected, from the identity.
+#pragma once
+
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gmml.hpp"
+#include "objective.hpp"
+
+namespace advmetric {
+
+enum class SolverKind { LBFGS, PGD, Paper };
+
+struct SolverOptions {
+  SolverKind kind = SolverKind::LBFGS;
+  int max_iter = 1000;
+  double tol = 1e-8;        // on the relative gradient norm
+  double reg = 0;           // ridge, see `ridge`
+  double step = 1e-3;       // Paper: the fixed step rho
+  double eig_floor = 1e-12; // PGD/Paper: SPD projection floor, relative to the largest eigenvalue
+  int memory = 10;          // LBFGS: stored curvature pairs
+};
+
+struct IterationInfo {
+  int iteration;
+  double objective;
+  double relative_gradient;
+};
+using IterationCallback = std::function<void(const IterationInfo&)>;
+
+struct SolveOutput {
+  Matrix M;
+  int n_iter = 0;
+  std::vector<double> objective, relative_gradient;
+  bool converged = false;
+  std::string message;
+};
+
+namespace detail {
+
+// Relative rounding error of D(M) tolerated by the LBFGS line search near the optimum.
+constexpr double kRoundingSlack = 1e-13;
+
+inline double inner(const Matrix& X, const Matrix& Y) { return X.cwiseProduct(Y).sum(); }
+
+inline std::string number(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g", x);
+  return text;
+}
+
+class Problem {
+ public:
+  Problem(Matrix A, Matrix B, double alpha, double beta, const SolverOptions& options,
+          const IterationCallback& callback)
+      : A_(std::move(A)), B_(std::move(B)), alpha_(alpha), beta_(beta), options_(options),
+        callback_(callback) {}
+
+  Evaluation evaluate(const Matrix& M) const { return advmetric::evaluate(M, A_, B_, alpha_, beta_, true); }
+
+  // Records an iterate; returns true when the gradient test is met.
+  bool record(SolveOutput& out, const Matrix& M, const Evaluation& e, int iteration) const {
+    out.M = M;
+    out.n_iter = iteration;
+    out.objective.push_back(e.value);
+    out.relative_gradient.push_back(e.relative_gradient);
+    if (iteration > 0 && callback_) callback_({iteration, e.value, e.relative_gradient});
+    if (e.relative_gradient <= options_.tol) {
+      out.converged = true;
+      out.message = "converged: relative gradient norm " + number(e.relative_gradient) + " <= tol " +
+                    number(options_.tol);
+      return true;
+    }
+    return false;
+  }
+
+  const SolverOptions& options() const { return options_; }
+
+ private:
+  Matrix A_, B_;
+  double alpha_, beta_;
+  SolverOptions options_;
+  const IterationCallback& callback_;
+};
+
+inline void stop_at_max_iter(SolveOutput& out) {
+  out.message = "maximum number of iterations reached; relative gradient norm " +
+                number(out.relative_gradient.back());
+}
+
+inline void lbfgs(const Problem& problem, Matrix M, SolveOutput& out) {
+  const SolverOptions& opt = problem.options();
+  Evaluation cur = problem.evaluate(M);
+  if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");
+  if (problem.record(out, M, cur, 0)) return;
+
+  std::deque<Matrix> S, Y;
+  std::deque<double> rho;
+  double gamma = static_cast<double>(M.rows()) / cur.value;  // first step: see the header comment
+  for (int it = 1; it <= opt.max_iter; ++it) {
+    // Two-loop recursion with H0(V) = gamma M V M.
+    Matrix q = cur.gradient;
+    std::vector<double> a(S.size());
+    for (size_t i = S.size(); i-- > 0;) {
+      a[i] = rho[i] * inner(S[i], q);
+      q -= a[i] * Y[i];
+    }
+    Matrix r = gamma * (M * q * M);
+    for (size_t i = 0; i < S.size(); ++i) r += (a[i] - rho[i] * inner(Y[i], r)) * S[i];
+    Matrix P = -symmetrized(r);
+    double slope = inner(cur.gradient, P);
+    if (!(slope < 0)) {  // lost positive definiteness of the model: restart from H0
+      S.clear(), Y.clear(), rho.clear();
+      P = -gamma * symmetrized(M * cur.gradient * M);
+      slope = inner(cur.gradient, P);
+    }
+
+    double t = 1;
+    Matrix M_next;
+    Evaluation next;
+    bool accepted = false;
+    for (int trial = 0; trial < 60 && slope < 0; ++trial, t *= 0.5) {
+      M_next = M + t * P;
+      next = problem.evaluate(M_next);
+      if (!next.feasible) continue;
+      // Armijo; or, once the decrease is below what D's rounding can resolve (a relative gradient
+      // of 1e-8 means a decrease of ~1e-16 D), the approximate Wolfe test of Hager and Zhang on the
+      // directional derivative, which the gradient still resolves. It lets D rise by at most its
+      // own rounding error, kRoundingSlack |D|.
+      const double end_slope = inner(next.gradient, P);
+      if (next.value <= cur.value + 1e-4 * t * slope ||
+          (next.value <= cur.value + kRoundingSlack * std::abs(cur.value) && 0.9 * slope <= end_slope &&
+           end_slope <= -0.8 * slope)) {
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) {
+      out.message = "stopped: the line search cannot decrease the objective further (floating-point "
+                    "limit); relative gradient norm " + number(cur.relative_gradient);
+      return;
+    }
+    Matrix s = M_next - M, y = next.gradient - cur.gradient;
+    if (s.norm() <= std::numeric_limits<double>::epsilon() * M.norm()) {
+      out.message = "stopped: the step no longer changes M (floating-point limit); relative gradient norm " +
+                    number(cur.relative_gradient);
+      return;
+    }
+    const double sy = inner(s, y);
+    if (sy > 1e-12 * s.norm() * y.norm()) {
+      S.push_back(std::move(s)), Y.push_back(y), rho.push_back(1 / sy);
+      if (static_cast<int>(S.size()) > opt.memory) S.pop_front(), Y.pop_front(), rho.pop_front();
+      gamma = sy / inner(y, M_next * y * M_next);
+    }
+    M = std::move(M_next);
+    cur = std::move(next);
+    if (problem.record(out, M, cur, it)) return;
+  }
+  stop_at_max_iter(out);
+}
+
+inline void projected_gradient(const Problem& problem, Matrix M, SolveOutput& out) {
+  const SolverOptions& opt = problem.options();
+  Evaluation cur = problem.evaluate(M);
+  if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");
+  if (problem.record(out, M, cur, 0)) return;
+
+  double t = 0.1 * M.norm() / cur.gradient.norm();
+  for (int it = 1; it <= opt.max_iter; ++it) {
+    Matrix M_next, step;
+    Evaluation next;
+    bool accepted = false;
+    for (int trial = 0; trial < 60; ++trial, t *= 0.5) {
+      M_next = project_spd(M - t * cur.gradient, opt.eig_floor);
+      step = M_next - M;
+      const double decrease = inner(cur.gradient, step);
+      next = problem.evaluate(M_next);
+      if (next.feasible && decrease < 0 && next.value <= cur.value + 1e-4 * decrease) {
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) {
+      out.message = "stopped: the line search cannot decrease the objective further (floating-point "
+                    "limit); relative gradient norm " + number(cur.relative_gradient);
+      return;
+    }
+    const Matrix y = next.gradient - cur.gradient;
+    const double sy = inner(step, y);
+    // Barzilai-Borwein step for the next iteration; keep the last one if curvature is not positive.
+    if (sy > 0) t = step.squaredNorm() / sy;
+    M = std::move(M_next);
+    cur = std::move(next);
+    if (problem.record(out, M, cur, it)) return;
+  }
+  stop_at_max_iter(out);
+}
+
+inline void paper_algorithm(const Problem& problem, Matrix M, SolveOutput& out) {
+  const SolverOptions& opt = problem.options();
+  Evaluation cur = problem.evaluate(M);
+  if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");
+  if (problem.record(out, M, cur, 0)) return;
+  const double start_value = cur.value;
+
+  for (int it = 1; it <= opt.max_iter; ++it) {
+    Matrix M_next = M - opt.step * cur.gradient;
+    Evaluation next;
+    if (M_next.allFinite()) {
+      try {
+        M_next = project_spd(M_next, opt.eig_floor);
+        next = problem.evaluate(M_next);
+      } catch (const std::runtime_error&) {  // eigensolver failure on an overflowing iterate
+        next = Evaluation{};
+      }
+    }
+    if (!next.feasible || next.value > 1e12 * start_value) {
+      out.message = "diverged: the fixed step " + number(opt.step) +
+                    " is too large for this problem (returning the last finite iterate)";
+      return;
+    }
+    M = std::move(M_next);
+    cur = std::move(next);
+    if (problem.record(out, M, cur, it)) return;
+  }
+  stop_at_max_iter(out);
+}
+
+}  // namespace detail
+
+// Minimises D over SPD M for scatter matrices A, B (ridged here with options.reg). Without `init`
+// LBFGS and PGD start from GMML's closed form (the exact minimiser for alpha = 0) and Paper from I.
+inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double beta,
+                         const std::optional<Matrix>& init, const SolverOptions& options,
+                         const IterationCallback& callback = {}) {
+  auto [A_r, B_r] = ridge(A, B, options.reg);
+  Matrix M0;
+  if (init) {
+    M0 = *init;
+  } else if (options.kind == SolverKind::Paper) {
+    M0 = Matrix::Identity(A.rows(), A.cols());
+  } else {
+    M0 = gmml(A_r, B_r);
+  }
+  detail::Problem problem(std::move(A_r), std::move(B_r), alpha, beta, options, callback);
+  SolveOutput out;
+  switch (options.kind) {
+    case SolverKind::LBFGS: detail::lbfgs(problem, std::move(M0), out); break;
+    case SolverKind::PGD: detail::projected_gradient(problem, std::move(M0), out); break;
+    case SolverKind::Paper: detail::paper_algorithm(problem, std::move(M0), out); break;
+  }
+  return out;
+}
+
+}  // namespace advmetric

@@ -1,0 +1,268 @@
+// Python bindings of the advmetric kernels (module advmetric._core).
+//
+// This layer only converts arguments, checks shapes defensively (the Python layer validates
+// properly; these checks just make a bad call an exception instead of a crash) and releases the
+// GIL around the kernels. Argument conversion happens first, with the GIL held; the kernels then
+// read and write only the buffers of numpy arrays that this frame keeps referenced, and call no
+// Python API, so running them without the GIL is safe.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <advmetric/adversarial.hpp>
+#include <advmetric/gmml.hpp>
+#include <advmetric/objective.hpp>
+#include <advmetric/solver.hpp>
+#include <advmetric/spectral.hpp>
+#include <advmetric/statistics.hpp>
+
+namespace py = pybind11;
+using namespace advmetric;
+
+namespace {
+
+template <class T>
+using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
+using DoubleArray = CArray<double>;
+using LabelArray = CArray<std::int8_t>;
+using IndexArray = CArray<std::int64_t>;
+
+Matrix square_matrix(const DoubleArray& a, const char* name) {
+  if (a.ndim() != 2 || a.shape(0) != a.shape(1)) {
+    throw py::value_error(std::string(name) + " must be a square 2-D array");
+  }
+  return Eigen::Map<const RowMatrix>(a.data(), a.shape(0), a.shape(1));
+}
+
+void check_same_size(const Matrix& X, const Matrix& Y, const char* x_name, const char* y_name) {
+  if (X.rows() != Y.rows()) {
+    throw py::value_error(std::string(x_name) + " and " + y_name + " must have the same shape");
+  }
+}
+
+py::array_t<double> to_numpy(const Matrix& m) {
+  py::array_t<double> out({m.rows(), m.cols()});
+  Eigen::Map<RowMatrix>(out.mutable_data(), m.rows(), m.cols()) = m;
+  return out;
+}
+
+PairArray pair_view(const DoubleArray& pairs) {
+  if (pairs.ndim() != 3 || pairs.shape(1) != 2) {
+    throw py::value_error("pairs must have shape (n_pairs, 2, n_features)");
+  }
+  return {pairs.data(), pairs.shape(0), pairs.shape(2)};
+}
+
+IndexedPairs indexed_view(const DoubleArray& X, const IndexArray& index) {
+  if (X.ndim() != 2) throw py::value_error("X must be a 2-D array");
+  if (index.ndim() != 2 || index.shape(1) != 2) {
+    throw py::value_error("index pairs must have shape (n_pairs, 2)");
+  }
+  const std::int64_t* idx = index.data();
+  const std::int64_t n_rows = X.shape(0);
+  for (py::ssize_t k = 0; k < index.size(); ++k) {
+    if (idx[k] < 0 || idx[k] >= n_rows) throw py::value_error("index pairs out of range for X");
+  }
+  return {X.data(), X.shape(0), X.shape(1), idx, index.shape(0)};
+}
+
+const std::int8_t* label_view(const LabelArray& y, Index n) {
+  if (y.ndim() != 1 || y.shape(0) != n) {
+    throw py::value_error("labels must be a 1-D array with one entry per pair");
+  }
+  return y.data();
+}
+
+void check_pairs_matrix(Index d, const Matrix& M) {
+  if (M.rows() != d) throw py::value_error("M does not match the number of features of the pairs");
+}
+
+template <class Pairs>
+py::tuple scatter(const Pairs& view, const std::int8_t* labels, int n_threads) {
+  Scatter s;
+  {
+    py::gil_scoped_release release;
+    s = scatter_matrices(view, labels, n_threads);
+  }
+  return py::make_tuple(to_numpy(s.A), to_numpy(s.B), s.n_similar, s.n_dissimilar);
+}
+
+SolverKind solver_kind(const std::string& name) {
+  if (name == "lbfgs") return SolverKind::LBFGS;
+  if (name == "pgd") return SolverKind::PGD;
+  if (name == "paper") return SolverKind::Paper;
+  throw py::value_error("unknown solver '" + name + "'");
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "advmetric compiled kernels (C++17, Eigen, OpenMP). Use advmetric.aml, which validates inputs.";
+  m.attr("__version__") = ADVMETRIC_VERSION;
+  m.def("has_openmp", &has_openmp, "Whether the extension was built with OpenMP.");
+  m.def("max_threads", [] { return thread_count(0, 1 << 30); }, "Threads used when n_threads <= 0.");
+
+  m.def(
+      "pair_statistics",
+      [](const DoubleArray& pairs, const LabelArray& y, int n_threads) {
+        const PairArray view = pair_view(pairs);
+        return scatter(view, label_view(y, view.n), n_threads);
+      },
+      py::arg("pairs"), py::arg("y"), py::arg("n_threads") = 0,
+      "(A, B, n_similar, n_dissimilar) from (n, 2, d) pairs and int8 labels in {-1, +1}.");
+
+  m.def(
+      "pair_statistics_indices",
+      [](const DoubleArray& X, const IndexArray& index, const LabelArray& y, int n_threads) {
+        const IndexedPairs view = indexed_view(X, index);
+        return scatter(view, label_view(y, view.n), n_threads);
+      },
+      py::arg("X"), py::arg("index_pairs"), py::arg("y"), py::arg("n_threads") = 0,
+      "(A, B, n_similar, n_dissimilar) from rows of X paired by an (n, 2) int64 index array.");
+
+  m.def(
+      "adversarial_pairs",
+      [](const DoubleArray& M_in, const DoubleArray& pairs, const LabelArray& y, double beta,
+         int n_threads) {
+        const PairArray view = pair_view(pairs);
+        const std::int8_t* labels = label_view(y, view.n);
+        const Matrix M = square_matrix(M_in, "M");
+        check_pairs_matrix(view.d, M);
+        py::array_t<double> out({view.n, Index(2), view.d});
+        double* out_data = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          adversarial_pairs(M, view, labels, beta, out_data, n_threads);
+        }
+        return out;
+      },
+      py::arg("M"), py::arg("pairs"), py::arg("y"), py::arg("beta"), py::arg("n_threads") = 0);
+
+  m.def(
+      "objective",
+      [](const DoubleArray& M_in, const DoubleArray& A_in, const DoubleArray& B_in, double alpha,
+         double beta) {
+        const Matrix M = square_matrix(M_in, "M"), A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
+        check_same_size(M, A, "M", "A"), check_same_size(M, B, "M", "B");
+        py::gil_scoped_release release;
+        const Evaluation e = evaluate(M, A, B, alpha, beta, false);
+        if (!e.feasible) throw std::domain_error("M must be positive definite");
+        return e.value;
+      },
+      py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"));
+
+  m.def(
+      "gradient",
+      [](const DoubleArray& M_in, const DoubleArray& A_in, const DoubleArray& B_in, double alpha,
+         double beta) {
+        const Matrix M = square_matrix(M_in, "M"), A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
+        check_same_size(M, A, "M", "A"), check_same_size(M, B, "M", "B");
+        Evaluation e;
+        {
+          py::gil_scoped_release release;
+          e = evaluate(M, A, B, alpha, beta, true);
+        }
+        if (!e.feasible) throw py::value_error("M must be positive definite");
+        return to_numpy(e.gradient);
+      },
+      py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"));
+
+  m.def(
+      "gradient_pairwise",
+      [](const DoubleArray& M_in, const DoubleArray& pairs, const LabelArray& y, double alpha, double beta,
+         int n_threads) {
+        const PairArray view = pair_view(pairs);
+        const std::int8_t* labels = label_view(y, view.n);
+        const Matrix M = square_matrix(M_in, "M");
+        check_pairs_matrix(view.d, M);
+        Matrix G;
+        {
+          py::gil_scoped_release release;
+          G = gradient_pairwise(M, view, labels, alpha, beta, n_threads);
+        }
+        return to_numpy(G);
+      },
+      py::arg("M"), py::arg("pairs"), py::arg("y"), py::arg("alpha"), py::arg("beta"),
+      py::arg("n_threads") = 0);
+
+  m.def(
+      "project_spd",
+      [](const DoubleArray& M_in, double eps) {
+        const Matrix M = square_matrix(M_in, "M");
+        Matrix P;
+        {
+          py::gil_scoped_release release;
+          P = project_spd(M, eps);
+        }
+        return to_numpy(P);
+      },
+      py::arg("M"), py::arg("eps"));
+
+  m.def(
+      "ridge",
+      [](const DoubleArray& A_in, const DoubleArray& B_in, double reg) {
+        const Matrix A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
+        check_same_size(A, B, "A", "B");
+        auto [A_r, B_r] = ridge(A, B, reg);
+        return py::make_tuple(to_numpy(A_r), to_numpy(B_r));
+      },
+      py::arg("A"), py::arg("B"), py::arg("reg"));
+
+  m.def(
+      "gmml",
+      [](const DoubleArray& A_in, const DoubleArray& B_in, double reg) {
+        const Matrix A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
+        check_same_size(A, B, "A", "B");
+        Matrix M;
+        {
+          py::gil_scoped_release release;
+          auto [A_r, B_r] = ridge(A, B, reg);
+          M = gmml(A_r, B_r);
+        }
+        return to_numpy(M);
+      },
+      py::arg("A"), py::arg("B"), py::arg("reg") = 0.0);
+
+  m.def(
+      "solve",
+      [](const DoubleArray& A_in, const DoubleArray& B_in, double alpha, double beta, const std::string& solver,
+         int max_iter, double tol, double reg, const std::optional<DoubleArray>& init_in, double step,
+         double eig_floor, int memory, const py::object& callback) {
+        const Matrix A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
+        check_same_size(A, B, "A", "B");
+        std::optional<Matrix> init;
+        if (init_in) {
+          init = square_matrix(*init_in, "init");
+          check_same_size(A, *init, "A", "init");
+        }
+        SolverOptions options;
+        options.kind = solver_kind(solver);
+        options.max_iter = max_iter, options.tol = tol, options.reg = reg, options.step = step;
+        options.eig_floor = eig_floor, options.memory = memory;
+        // Runs once per iteration (O(d^3) work in between): take the GIL back to let Ctrl-C raise
+        // KeyboardInterrupt promptly and to call the user's callback.
+        const IterationCallback on_iteration = [&callback](const IterationInfo& info) {
+          py::gil_scoped_acquire acquire;
+          if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+          if (!callback.is_none()) callback(info.iteration, info.objective, info.relative_gradient);
+        };
+        SolveOutput out;
+        {
+          py::gil_scoped_release release;
+          out = advmetric::solve(A, B, alpha, beta, init, options, on_iteration);
+        }
+        py::dict result;
+        result["M"] = to_numpy(out.M);
+        result["n_iter"] = out.n_iter;
+        result["objective_history"] = py::array_t<double>(out.objective.size(), out.objective.data());
+        result["gradient_norm_history"] =
+            py::array_t<double>(out.relative_gradient.size(), out.relative_gradient.data());
+        result["converged"] = out.converged;
+        result["message"] = out.message;
+        return result;
+      },
+      py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"), py::arg("solver") = "lbfgs",
+      py::arg("max_iter") = 1000, py::arg("tol") = 1e-8, py::arg("reg") = 0.0, py::arg("init") = py::none(),
+      py::arg("step") = 1e-3, py::arg("eig_floor") = 1e-12, py::arg("memory") = 10,
+      py::arg("callback") = py::none());
+}

@@ -1,0 +1,35 @@
+"""The result object returned by ``solve`` in both :mod:`advmetric.aml` and :mod:`advmetric.reference`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """Outcome of minimising the AML objective D(M).
+
+    Attributes
+    ----------
+    M : ndarray of shape (d, d)
+        The final SPD Mahalanobis matrix.
+    n_iter : int
+        Number of iterations performed.
+    objective_history : ndarray of shape (n_iter + 1,)
+        D(M) at the start point and after every iteration.
+    gradient_norm_history : ndarray of shape (n_iter + 1,)
+        Relative gradient norm ``||M^{1/2} grad D(M) M^{1/2}||_F / D(M)`` at the same points.
+    converged : bool
+        True when the relative gradient norm reached ``tol``.
+    message : str
+        Why the solver stopped, in words.
+    """
+
+    M: np.ndarray
+    n_iter: int
+    objective_history: np.ndarray
+    gradient_norm_history: np.ndarray
+    converged: bool
+    message: str

@@ -1,0 +1,118 @@
+"""Input checks shared by the array API and the estimators.
+
+Every check raises ``TypeError`` (wrong kind of object) or ``ValueError`` (right kind, bad value)
+with a message that names the argument, so bad input never reaches the compiled kernels.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+_SYMMETRY_RTOL = 1e-8
+
+
+def as_float_array(value, name: str) -> np.ndarray:
+    """A float64 C-contiguous copy/view of ``value``; rejects non-numeric, complex and non-finite data."""
+    if hasattr(value, "toarray") or type(value).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            f"{name} is a sparse matrix; advmetric needs dense input (call .toarray() first)"
+        )
+    try:
+        array = np.asarray(value)
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from None
+    if array.dtype == object:
+        raise ValueError(f"{name} must be a rectangular array of numbers (got ragged or object data)")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real-valued, got complex dtype {array.dtype}")
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    if array.size and not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return array
+
+
+def as_pairs(pairs, name: str = "pairs") -> np.ndarray:
+    array = as_float_array(pairs, name)
+    if array.ndim != 3 or array.shape[1] != 2:
+        raise ValueError(f"{name} must have shape (n_pairs, 2, n_features), got {array.shape}")
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} is empty: at least one pair is needed")
+    if array.shape[2] == 0:
+        raise ValueError(f"{name} has no features")
+    return array
+
+
+def as_pair_labels(y, n_pairs: int, name: str = "y") -> np.ndarray:
+    """Pair labels as int8 in {-1, +1}."""
+    array = np.asarray(y)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{name} must hold the numbers -1 and +1, got dtype {array.dtype}")
+    if array.ndim != 1 or array.shape[0] != n_pairs:
+        raise ValueError(f"{name} must be 1-D with one label per pair ({n_pairs}), got shape {array.shape}")
+    values = set(np.unique(array).tolist())
+    if not values <= {-1, 1}:
+        hint = " ({0, 1} labels: use -1 for dissimilar pairs)" if values <= {0, 1} else ""
+        raise ValueError(f"{name} must contain only -1 (dissimilar) and +1 (similar), got {sorted(values)}{hint}")
+    return np.ascontiguousarray(array, dtype=np.int8)
+
+
+def as_square(value, name: str, n_features: int | None = None, *, symmetric: bool = True) -> np.ndarray:
+    array = as_float_array(value, name)
+    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty square matrix, got shape {array.shape}")
+    if n_features is not None and array.shape[0] != n_features:
+        raise ValueError(f"{name} must be {n_features} x {n_features}, got {array.shape}")
+    if symmetric:
+        scale = np.abs(array).max()
+        if np.abs(array - array.T).max() > _SYMMETRY_RTOL * scale:
+            raise ValueError(f"{name} must be symmetric")
+        array = 0.5 * (array + array.T)
+    return array
+
+
+def as_spd(value, name: str, n_features: int | None = None) -> np.ndarray:
+    array = as_square(value, name, n_features)
+    smallest = np.linalg.eigvalsh(array)[0]
+    if not smallest > 0:
+        raise ValueError(f"{name} must be symmetric positive definite (smallest eigenvalue {smallest:.3g})")
+    return array
+
+
+def check_scatter_pair(A, B) -> tuple[np.ndarray, np.ndarray]:
+    A = as_square(A, "A")
+    B = as_square(B, "B", A.shape[0])
+    return A, B
+
+
+def check_real(value, name: str, *, low: float | None = None, low_inclusive: bool = True) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if low is not None and (value < low or (not low_inclusive and value == low)):
+        relation = ">=" if low_inclusive else ">"
+        raise ValueError(f"{name} must be {relation} {low}, got {value}")
+    return value
+
+
+def check_int(value, name: str, *, low: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def check_n_threads(n_threads) -> int:
+    """``None`` or -1: every available thread (0 for the core); otherwise a positive count."""
+    if n_threads is None:
+        return 0
+    n_threads = check_int(n_threads, "n_threads", low=-1)
+    if n_threads == 0:
+        raise ValueError("n_threads must be a positive integer, -1 or None")
+    return 0 if n_threads == -1 else n_threads
