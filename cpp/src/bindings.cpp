@@ -122,8 +122,7 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "adversarial_pairs",
-      [](const DoubleArray& M_in, const DoubleArray& pairs, const LabelArray& y, double beta,
-         int n_threads) {
+      [](const DoubleArray& M_in, const DoubleArray& pairs, const LabelArray& y, double beta, int n_threads) {
         const PairArray view = pair_view(pairs);
         const std::int8_t* labels = label_view(y, view.n);
         const Matrix M = square_matrix(M_in, "M");
@@ -225,9 +224,10 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "solve",
-      [](const DoubleArray& A_in, const DoubleArray& B_in, double alpha, double beta, const std::string& solver,
-         int max_iter, double tol, double reg, const std::optional<DoubleArray>& init_in, double step,
-         double eig_floor, int memory, const py::object& callback) {
+      [](const DoubleArray& A_in, const DoubleArray& B_in, double alpha, double beta,
+         const std::string& solver, int max_iter, double tol, double reg,
+         const std::optional<DoubleArray>& init_in, double step, double eig_floor, int memory,
+         const py::object& callback) {
         const Matrix A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
         check_same_size(A, B, "A", "B");
         std::optional<Matrix> init;

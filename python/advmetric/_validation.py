@@ -14,7 +14,7 @@ _SYMMETRY_RTOL = 1e-8
 
 
 def as_float_array(value, name: str) -> np.ndarray:
-    """A float64 C-contiguous copy/view of ``value``; rejects non-numeric, complex and non-finite data."""
+    """``value`` as float64, C-contiguous; rejects non-numeric, complex and non-finite data."""
     if hasattr(value, "toarray") or type(value).__module__.startswith("scipy.sparse"):
         raise TypeError(
             f"{name} is a sparse matrix; advmetric needs dense input (call .toarray() first)"
@@ -24,7 +24,9 @@ def as_float_array(value, name: str) -> np.ndarray:
     except ValueError as exc:  # ragged nested sequences
         raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from None
     if array.dtype == object:
-        raise ValueError(f"{name} must be a rectangular array of numbers (got ragged or object data)")
+        raise ValueError(
+            f"{name} must be a rectangular array of numbers (got ragged or object data)"
+        )
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"{name} must be real-valued, got complex dtype {array.dtype}")
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
@@ -52,15 +54,21 @@ def as_pair_labels(y, n_pairs: int, name: str = "y") -> np.ndarray:
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise TypeError(f"{name} must hold the numbers -1 and +1, got dtype {array.dtype}")
     if array.ndim != 1 or array.shape[0] != n_pairs:
-        raise ValueError(f"{name} must be 1-D with one label per pair ({n_pairs}), got shape {array.shape}")
+        raise ValueError(
+            f"{name} must be 1-D with one label per pair ({n_pairs}), got shape {array.shape}"
+        )
     values = set(np.unique(array).tolist())
     if not values <= {-1, 1}:
         hint = " ({0, 1} labels: use -1 for dissimilar pairs)" if values <= {0, 1} else ""
-        raise ValueError(f"{name} must contain only -1 (dissimilar) and +1 (similar), got {sorted(values)}{hint}")
+        raise ValueError(
+            f"{name} must contain only -1 (dissimilar) and +1 (similar), got {sorted(values)}{hint}"
+        )
     return np.ascontiguousarray(array, dtype=np.int8)
 
 
-def as_square(value, name: str, n_features: int | None = None, *, symmetric: bool = True) -> np.ndarray:
+def as_square(
+    value, name: str, n_features: int | None = None, *, symmetric: bool = True
+) -> np.ndarray:
     array = as_float_array(value, name)
     if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty square matrix, got shape {array.shape}")
@@ -78,7 +86,9 @@ def as_spd(value, name: str, n_features: int | None = None) -> np.ndarray:
     array = as_square(value, name, n_features)
     smallest = np.linalg.eigvalsh(array)[0]
     if not smallest > 0:
-        raise ValueError(f"{name} must be symmetric positive definite (smallest eigenvalue {smallest:.3g})")
+        raise ValueError(
+            f"{name} must be symmetric positive definite (smallest eigenvalue {smallest:.3g})"
+        )
     return array
 
 

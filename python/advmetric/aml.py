@@ -141,7 +141,7 @@ def solve(
     eig_floor : eigenvalue floor of the SPD projection ("pgd", "paper"), relative to the largest.
     n_threads : accepted for symmetry with the other functions; the O(d^3) iteration is not
         threaded by advmetric itself.
-    callback : called as ``callback(iteration, objective, relative_gradient)`` after every iteration.
+    callback : called as ``callback(iteration, objective, relative_gradient)`` each iteration.
     """
     A, B = check_scatter_pair(A, B)
     d = A.shape[0]

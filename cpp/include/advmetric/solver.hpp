@@ -27,11 +27,11 @@ enum class SolverKind { LBFGS, PGD, Paper };
 struct SolverOptions {
   SolverKind kind = SolverKind::LBFGS;
   int max_iter = 1000;
-  double tol = 1e-8;        // on the relative gradient norm
-  double reg = 0;           // ridge, see `ridge`
-  double step = 1e-3;       // Paper: the fixed step rho
-  double eig_floor = 1e-12; // PGD/Paper: SPD projection floor, relative to the largest eigenvalue
-  int memory = 10;          // LBFGS: stored curvature pairs
+  double tol = 1e-8;         // on the relative gradient norm
+  double reg = 0;            // ridge, see `ridge`
+  double step = 1e-3;        // Paper: the fixed step rho
+  double eig_floor = 1e-12;  // PGD/Paper: SPD projection floor, relative to the largest eigenvalue
+  int memory = 10;           // LBFGS: stored curvature pairs
 };
 
 struct IterationInfo {
@@ -66,7 +66,11 @@ class Problem {
  public:
   Problem(Matrix A, Matrix B, double alpha, double beta, const SolverOptions& options,
           const IterationCallback& callback)
-      : A_(std::move(A)), B_(std::move(B)), alpha_(alpha), beta_(beta), options_(options),
+      : A_(std::move(A)),
+        B_(std::move(B)),
+        alpha_(alpha),
+        beta_(beta),
+        options_(options),
         callback_(callback) {}
 
   Evaluation evaluate(const Matrix& M) const { return advmetric::evaluate(M, A_, B_, alpha_, beta_, true); }
@@ -97,8 +101,8 @@ class Problem {
 };
 
 inline void stop_at_max_iter(SolveOutput& out) {
-  out.message = "maximum number of iterations reached; relative gradient norm " +
-                number(out.relative_gradient.back());
+  out.message =
+      "maximum number of iterations reached; relative gradient norm " + number(out.relative_gradient.back());
 }
 
 inline void lbfgs(const Problem& problem, Matrix M, SolveOutput& out) {
@@ -149,8 +153,10 @@ inline void lbfgs(const Problem& problem, Matrix M, SolveOutput& out) {
       }
     }
     if (!accepted) {
-      out.message = "stopped: the line search cannot decrease the objective further (floating-point "
-                    "limit); relative gradient norm " + number(cur.relative_gradient);
+      out.message =
+          "stopped: the line search cannot decrease the objective further (floating-point "
+          "limit); relative gradient norm " +
+          number(cur.relative_gradient);
       return;
     }
     Matrix s = M_next - M, y = next.gradient - cur.gradient;
@@ -194,8 +200,10 @@ inline void projected_gradient(const Problem& problem, Matrix M, SolveOutput& ou
       }
     }
     if (!accepted) {
-      out.message = "stopped: the line search cannot decrease the objective further (floating-point "
-                    "limit); relative gradient norm " + number(cur.relative_gradient);
+      out.message =
+          "stopped: the line search cannot decrease the objective further (floating-point "
+          "limit); relative gradient norm " +
+          number(cur.relative_gradient);
       return;
     }
     const Matrix y = next.gradient - cur.gradient;
@@ -258,9 +266,15 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
   detail::Problem problem(std::move(A_r), std::move(B_r), alpha, beta, options, callback);
   SolveOutput out;
   switch (options.kind) {
-    case SolverKind::LBFGS: detail::lbfgs(problem, std::move(M0), out); break;
-    case SolverKind::PGD: detail::projected_gradient(problem, std::move(M0), out); break;
-    case SolverKind::Paper: detail::paper_algorithm(problem, std::move(M0), out); break;
+    case SolverKind::LBFGS:
+      detail::lbfgs(problem, std::move(M0), out);
+      break;
+    case SolverKind::PGD:
+      detail::projected_gradient(problem, std::move(M0), out);
+      break;
+    case SolverKind::Paper:
+      detail::paper_algorithm(problem, std::move(M0), out);
+      break;
   }
   return out;
 }
