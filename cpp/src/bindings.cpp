@@ -100,6 +100,27 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "advmetric compiled kernels (C++17, Eigen, OpenMP). Use advmetric.aml, which validates inputs.";
   m.attr("__version__") = ADVMETRIC_VERSION;
   m.def("has_openmp", &has_openmp, "Whether the extension was built with OpenMP.");
+  m.def(
+      "_set_blas",
+      [m](const py::capsule& dgemm, const py::capsule& dsyrk, const py::capsule& dsyevd) {
+        auto pointer = [](const py::capsule& c) {
+          void* p = PyCapsule_GetPointer(c.ptr(), PyCapsule_GetName(c.ptr()));
+          if (p == nullptr) throw py::error_already_set();
+          return p;
+        };
+        blas::Routines& r = blas::routines();
+        r.dgemm = reinterpret_cast<blas::dgemm_fn*>(pointer(dgemm));
+        r.dsyrk = reinterpret_cast<blas::dsyrk_fn*>(pointer(dsyrk));
+        r.dsyevd = reinterpret_cast<blas::dsyevd_fn*>(pointer(dsyevd));
+        // The routines live in SciPy's extension modules; keep their capsules referenced.
+        py::module_(m).attr("_blas_capsules") = py::make_tuple(dgemm, dsyrk, dsyevd);
+      },
+      py::arg("dgemm"), py::arg("dsyrk"), py::arg("dsyevd"),
+      "Use these scipy.linalg.cython_blas/cython_lapack routines for large products and eigensystems.");
+  m.def(
+      "_use_blas", [](bool enabled) { blas::routines().enabled = enabled; }, py::arg("enabled"),
+      "Switch the BLAS/LAPACK path on or off (off: Eigen's kernels everywhere).");
+  m.def("blas_active", &blas::available, "Whether BLAS/LAPACK routines are set and enabled.");
   m.def("max_threads", [] { return thread_count(0, 1 << 30); }, "Threads used when n_threads <= 0.");
 
   m.def(

@@ -39,7 +39,7 @@ inline Matrix gmml(const Matrix& A, const Matrix& B) {
         "constant/duplicated features); use a ridge reg > 0");
   }
   const Matrix L = chol.matrixL();
-  const Matrix C = symmetrized(L.transpose() * B * L);
+  const Matrix C = symmetrized(to_basis(L, B));
   Eigensystem eig = eigensystem(C);
   if (!(eig.values.minCoeff() > tiny * eig.values.maxCoeff())) {
     throw std::domain_error(

@@ -87,8 +87,8 @@ inline Evaluation evaluate(const Matrix& M, const Matrix& A, const Matrix& B, do
   const Matrix& U = eig.vectors;
   if (!positive_definite(l)) return out;
 
-  const Matrix A_eig = U.transpose() * (A * U);
-  const Matrix B_eig = U.transpose() * (B * U);
+  const Matrix A_eig = to_basis(U, A);
+  const Matrix B_eig = to_basis(U, B);
   const AdversarialSpectrum h{beta};
   const double w = alpha * beta * beta;
   double value = 0;
@@ -102,7 +102,7 @@ inline Evaluation evaluate(const Matrix& M, const Matrix& A, const Matrix& B, do
 
   const GradientKernels K = gradient_kernels(l, alpha, beta);
   const Matrix G_eig = A_eig.cwiseProduct(K.similar) + B_eig.cwiseProduct(K.dissimilar);
-  out.gradient = symmetrized(U * G_eig * U.transpose());
+  out.gradient = symmetrized(from_basis(U, G_eig));
   const Vector root = l.cwiseSqrt();
   out.relative_gradient = (root.asDiagonal() * G_eig * root.asDiagonal()).norm() / std::abs(value);
   return out;
@@ -140,7 +140,7 @@ Matrix gradient_pairwise(const Matrix& M, const Pairs& pairs, const std::int8_t*
   }
   Matrix G_eig = Matrix::Zero(d, d);
   for (const Matrix& p : partial) G_eig += p;
-  return symmetrized(U * G_eig * U.transpose());
+  return symmetrized(from_basis(U, G_eig));
 }
 
 }  // namespace advmetric

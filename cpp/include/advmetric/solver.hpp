@@ -122,13 +122,13 @@ inline void lbfgs(const Problem& problem, Matrix M, SolveOutput& out) {
       a[i] = rho[i] * inner(S[i], q);
       q -= a[i] * Y[i];
     }
-    Matrix r = gamma * (M * q * M);
+    Matrix r = gamma * from_basis(M, q);
     for (size_t i = 0; i < S.size(); ++i) r += (a[i] - rho[i] * inner(Y[i], r)) * S[i];
     Matrix P = -symmetrized(r);
     double slope = inner(cur.gradient, P);
     if (!(slope < 0)) {  // lost positive definiteness of the model: restart from H0
       S.clear(), Y.clear(), rho.clear();
-      P = -gamma * symmetrized(M * cur.gradient * M);
+      P = -gamma * symmetrized(from_basis(M, cur.gradient));
       slope = inner(cur.gradient, P);
     }
 
@@ -169,7 +169,7 @@ inline void lbfgs(const Problem& problem, Matrix M, SolveOutput& out) {
     if (sy > 1e-12 * s.norm() * y.norm()) {
       S.push_back(std::move(s)), Y.push_back(y), rho.push_back(1 / sy);
       if (static_cast<int>(S.size()) > opt.memory) S.pop_front(), Y.pop_front(), rho.pop_front();
-      gamma = sy / inner(y, M_next * y * M_next);
+      gamma = sy / inner(y, from_basis(M_next, y));
     }
     M = std::move(M_next);
     cur = std::move(next);

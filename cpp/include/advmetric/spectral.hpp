@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "blas.hpp"
 #include "common.hpp"
 
 namespace advmetric {
@@ -18,6 +19,13 @@ struct Eigensystem {
 inline Matrix symmetrized(const Matrix& M) { return 0.5 * (M + M.transpose()); }
 
 inline Eigensystem eigensystem(const Matrix& symmetric) {
+  if (blas::available() && symmetric.rows() >= blas::kMinEigenDim) {
+    Eigensystem eig{Vector(), symmetric};
+    if (!lapack_symmetric_eigen(eig.vectors, eig.values)) {
+      throw std::runtime_error("symmetric eigendecomposition (LAPACK dsyevd) did not converge");
+    }
+    return eig;
+  }
   Eigen::SelfAdjointEigenSolver<Matrix> solver(symmetric);
   if (solver.info() != Eigen::Success) {
     throw std::runtime_error("symmetric eigendecomposition did not converge");
@@ -28,7 +36,7 @@ inline Eigensystem eigensystem(const Matrix& symmetric) {
 // U diag(f) U^T, exactly symmetric.
 inline Matrix from_spectrum(const Matrix& U, const Vector& f) {
   const Matrix scaled = U * f.asDiagonal();
-  return symmetrized(scaled * U.transpose());
+  return symmetrized(multiply(scaled, false, U, true));
 }
 
 template <class Function>

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "blas.hpp"
 #include "common.hpp"
 
 namespace advmetric {
@@ -74,10 +75,10 @@ inline Index scatter_chunk_rows(Index d) {
   return std::clamp<Index>((Index(1) << 17) / std::max<Index>(d, 1), 32, 1024);
 }
 
-// Deterministic for a fixed thread count: each thread owns a fixed contiguous range of pairs and
-// the per-thread partial sums are added in thread order.
+// Eigen path. Deterministic for a fixed thread count: each thread owns a fixed contiguous range of
+// pairs and the per-thread partial sums are added in thread order.
 template <class Pairs>
-Scatter scatter_matrices(const Pairs& pairs, const std::int8_t* labels, int n_threads) {
+Scatter scatter_matrices_eigen(const Pairs& pairs, const std::int8_t* labels, int n_threads) {
   const Index n = pairs.size(), d = pairs.dim();
   const int threads = thread_count(n_threads, n, 512);
   const Index chunk = scatter_chunk_rows(d);
@@ -111,6 +112,48 @@ Scatter scatter_matrices(const Pairs& pairs, const std::int8_t* labels, int n_th
   out.A = out.A.selfadjointView<Eigen::Lower>();
   out.B = out.B.selfadjointView<Eigen::Lower>();
   return out;
+}
+
+// BLAS path: blocks of up to ~16 MiB of differences per label, gathered by `n_threads` OpenMP
+// threads, then folded in by one dsyrk call each (BLAS threads itself). The block boundaries are
+// fixed, so the result is deterministic for a fixed BLAS thread count.
+template <class Pairs>
+Scatter scatter_matrices_blas(const Pairs& pairs, const std::int8_t* labels, int n_threads) {
+  const Index n = pairs.size(), d = pairs.dim();
+  const Index block = std::clamp<Index>((Index(1) << 21) / std::max<Index>(d, 1), 64, 65536);
+  const int threads = thread_count(n_threads, std::min(n, block), 1024);
+  std::vector<double> similar(static_cast<size_t>(d * std::min(n, block)));
+  std::vector<double> dissimilar(similar.size());
+  std::vector<Index> similar_rows, dissimilar_rows;
+  Scatter out{Matrix::Zero(d, d), Matrix::Zero(d, d)};
+
+  auto gather = [&](const std::vector<Index>& rows, double* buffer) {
+    const Index m = static_cast<Index>(rows.size());
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (Index r = 0; r < m; ++r) pair_difference(pairs, rows[r], buffer + r * d);
+  };
+  for (Index start = 0; start < n; start += block) {
+    const Index stop = std::min(n, start + block);
+    similar_rows.clear(), dissimilar_rows.clear();
+    for (Index i = start; i < stop; ++i) (labels[i] > 0 ? similar_rows : dissimilar_rows).push_back(i);
+    gather(similar_rows, similar.data());
+    gather(dissimilar_rows, dissimilar.data());
+    add_gram_lower(out.A, similar.data(), static_cast<Index>(similar_rows.size()));
+    add_gram_lower(out.B, dissimilar.data(), static_cast<Index>(dissimilar_rows.size()));
+    out.n_similar += static_cast<Index>(similar_rows.size());
+    out.n_dissimilar += static_cast<Index>(dissimilar_rows.size());
+  }
+  out.A = out.A.selfadjointView<Eigen::Lower>();
+  out.B = out.B.selfadjointView<Eigen::Lower>();
+  return out;
+}
+
+template <class Pairs>
+Scatter scatter_matrices(const Pairs& pairs, const std::int8_t* labels, int n_threads) {
+  if (blas::available() && pairs.dim() >= blas::kMinGemmDim) {
+    return scatter_matrices_blas(pairs, labels, n_threads);
+  }
+  return scatter_matrices_eigen(pairs, labels, n_threads);
 }
 
 }  // namespace advmetric

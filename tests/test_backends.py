@@ -1,0 +1,51 @@
+"""The BLAS/LAPACK path (SciPy's routines) against the pure-Eigen path of the compiled core."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import random_pairs, random_spd, relative_error
+
+from advmetric import _core, aml
+
+
+@pytest.fixture
+def eigen_only():
+    """Run a block with the BLAS routines switched off, then switch them back on."""
+
+    class Switch:
+        def __enter__(self):
+            _core._use_blas(False)
+
+        def __exit__(self, *exc):
+            _core._use_blas(True)
+
+    return Switch()
+
+
+def test_scipy_routines_are_loaded():
+    assert _core.blas_active()
+
+
+# d = 130 is above the sizes where the core switches from Eigen to BLAS/LAPACK (24 and 96).
+@pytest.mark.parametrize("d", [30, 130])
+def test_same_results_with_and_without_blas(d, eigen_only):
+    rng = np.random.default_rng(d)
+    pairs, y = random_pairs(rng, 3 * d + 7, d)
+    M = random_spd(rng, d)
+    A, B = aml.pair_statistics(pairs, y)
+    G = aml.gradient(M, A, B, 1.0, 0.8)
+    Mg = aml.gmml(A, B, 1e-3)
+    P = aml.project_spd(M - np.median(np.linalg.eigvalsh(M)) * np.eye(d), 1e-6)
+    solved = aml.solve(A, B, 1.0, 0.8, reg=1e-3)
+    with eigen_only:
+        assert not _core.blas_active()
+        A_e, B_e = aml.pair_statistics(pairs, y)
+        assert relative_error(A, A_e) <= 1e-12 and relative_error(B, B_e) <= 1e-12
+        assert relative_error(G, aml.gradient(M, A, B, 1.0, 0.8)) <= 1e-10
+        assert relative_error(Mg, aml.gmml(A, B, 1e-3)) <= 1e-10
+        P_e = aml.project_spd(M - np.median(np.linalg.eigvalsh(M)) * np.eye(d), 1e-6)
+        assert relative_error(P, P_e) <= 1e-10
+        solved_e = aml.solve(A, B, 1.0, 0.8, reg=1e-3)
+    assert solved.converged and solved_e.converged
+    assert relative_error(solved.M, solved_e.M) <= 1e-6
