@@ -240,9 +240,17 @@ inline void paper_algorithm(const Problem& problem, Matrix M, SolveOutput& out) 
                     " is too large for this problem (returning the last finite iterate)";
       return;
     }
+    // A step lost in the rounding of M (typically M thrown to a huge scale) can never recover.
+    const bool stalled = (M_next - M).norm() <= 16 * std::numeric_limits<double>::epsilon() * M.norm();
     M = std::move(M_next);
     cur = std::move(next);
     if (problem.record(out, M, cur, it)) return;
+    if (stalled) {
+      out.message = std::string(cur.value > start_value ? "diverged" : "stalled") +
+                    ": the fixed step no longer changes M; relative gradient norm " +
+                    number(cur.relative_gradient);
+      return;
+    }
   }
   stop_at_max_iter(out);
 }
