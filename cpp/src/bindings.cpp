@@ -102,7 +102,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("has_openmp", &has_openmp, "Whether the extension was built with OpenMP.");
   m.def(
       "_set_blas",
-      [m](const py::capsule& dgemm, const py::capsule& dsyrk, const py::capsule& dsyevd) {
+      [m](const py::capsule& dgemm, const py::capsule& dsyrk, const py::capsule& dtrmm,
+          const py::capsule& dsyevd, const py::capsule& dpotrf) {
         auto pointer = [](const py::capsule& c) {
           void* p = PyCapsule_GetPointer(c.ptr(), PyCapsule_GetName(c.ptr()));
           if (p == nullptr) throw py::error_already_set();
@@ -111,11 +112,13 @@ PYBIND11_MODULE(_core, m) {
         blas::Routines& r = blas::routines();
         r.dgemm = reinterpret_cast<blas::dgemm_fn*>(pointer(dgemm));
         r.dsyrk = reinterpret_cast<blas::dsyrk_fn*>(pointer(dsyrk));
+        r.dtrmm = reinterpret_cast<blas::dtrmm_fn*>(pointer(dtrmm));
         r.dsyevd = reinterpret_cast<blas::dsyevd_fn*>(pointer(dsyevd));
+        r.dpotrf = reinterpret_cast<blas::dpotrf_fn*>(pointer(dpotrf));
         // The routines live in SciPy's extension modules; keep their capsules referenced.
-        py::module_(m).attr("_blas_capsules") = py::make_tuple(dgemm, dsyrk, dsyevd);
+        py::module_(m).attr("_blas_capsules") = py::make_tuple(dgemm, dsyrk, dtrmm, dsyevd, dpotrf);
       },
-      py::arg("dgemm"), py::arg("dsyrk"), py::arg("dsyevd"),
+      py::arg("dgemm"), py::arg("dsyrk"), py::arg("dtrmm"), py::arg("dsyevd"), py::arg("dpotrf"),
       "Use these scipy.linalg.cython_blas/cython_lapack routines for large products and eigensystems.");
   m.def(
       "_use_blas", [](bool enabled) { blas::routines().enabled = enabled; }, py::arg("enabled"),
@@ -165,7 +168,7 @@ PYBIND11_MODULE(_core, m) {
         const Matrix M = square_matrix(M_in, "M"), A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
         check_same_size(M, A, "M", "A"), check_same_size(M, B, "M", "B");
         py::gil_scoped_release release;
-        const Evaluation e = evaluate(M, A, B, alpha, beta, false);
+        const Evaluation e = evaluate(M, ScatterOperand(A), ScatterOperand(B), alpha, beta, false);
         if (!e.feasible) throw std::domain_error("M must be positive definite");
         return e.value;
       },
@@ -180,7 +183,7 @@ PYBIND11_MODULE(_core, m) {
         Evaluation e;
         {
           py::gil_scoped_release release;
-          e = evaluate(M, A, B, alpha, beta, true);
+          e = evaluate(M, ScatterOperand(A), ScatterOperand(B), alpha, beta, true);
         }
         if (!e.feasible) throw py::value_error("M must be positive definite");
         return to_numpy(e.gradient);

@@ -3,8 +3,8 @@
 The core is built without linking any BLAS (wheels must not assume the CPU, and Eigen's portable
 kernels are ~3-5x slower than an optimised BLAS at d >= 256). SciPy exports its OpenBLAS routines
 as capsules in ``scipy.linalg.cython_blas`` / ``cython_lapack``; the core calls them through
-function pointers for large matrix products (dgemm), scatter updates (dsyrk) and eigensystems
-(dsyevd). Without SciPy the core falls back to Eigen everywhere.
+function pointers for large matrix products (dgemm, dtrmm), scatter updates (dsyrk), Cholesky
+factors (dpotrf) and eigensystems (dsyevd). Without SciPy the core falls back to Eigen everywhere.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ def load_scipy_blas() -> bool:
         from scipy.linalg import cython_blas, cython_lapack
     except ImportError:  # pragma: no cover - scipy is a dependency; Eigen still works without it
         return False
-    _core._set_blas(
-        cython_blas.__pyx_capi__["dgemm"],
-        cython_blas.__pyx_capi__["dsyrk"],
-        cython_lapack.__pyx_capi__["dsyevd"],
-    )
+    blas, lapack = cython_blas.__pyx_capi__, cython_lapack.__pyx_capi__
+    _core._set_blas(blas["dgemm"], blas["dsyrk"], blas["dtrmm"], lapack["dsyevd"], lapack["dpotrf"])
     return True

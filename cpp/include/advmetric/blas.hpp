@@ -7,6 +7,8 @@
 // cython_lapack capsules), so nothing is linked at build time and Eigen remains the fallback.
 #pragma once
 
+#include <Eigen/Cholesky>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,11 +23,15 @@ using dgemm_fn = void(char*, char*, int*, int*, int*, double*, double*, int*, do
                       int*);
 using dsyrk_fn = void(char*, char*, int*, int*, double*, double*, int*, double*, double*, int*);
 using dsyevd_fn = void(char*, char*, int*, double*, int*, double*, double*, int*, int*, int*, int*);
+using dtrmm_fn = void(char*, char*, char*, char*, int*, int*, double*, double*, int*, double*, int*);
+using dpotrf_fn = void(char*, int*, double*, int*, int*);
 
 struct Routines {
   dgemm_fn* dgemm = nullptr;
   dsyrk_fn* dsyrk = nullptr;
   dsyevd_fn* dsyevd = nullptr;
+  dtrmm_fn* dtrmm = nullptr;
+  dpotrf_fn* dpotrf = nullptr;
   bool enabled = true;  // switch for tests and benchmarks that compare with the Eigen path
 };
 
@@ -36,12 +42,13 @@ inline Routines& routines() {
 
 inline bool available() {
   const Routines& r = routines();
-  return r.enabled && r.dgemm && r.dsyrk && r.dsyevd;
+  return r.enabled && r.dgemm && r.dsyrk && r.dsyevd && r.dtrmm && r.dpotrf;
 }
 
 // Below these sizes Eigen's kernels are as fast or faster (call overhead, small-matrix paths).
 constexpr Index kMinGemmDim = 24;
 constexpr Index kMinEigenDim = 96;
+constexpr Index kMinScatterDim = 128;  // below it, OpenMP threads with Eigen's rank update win
 
 }  // namespace blas
 
@@ -73,6 +80,44 @@ inline Matrix to_basis(const Matrix& U, const Matrix& X) {
 // U Y U^T: back from that basis.
 inline Matrix from_basis(const Matrix& U, const Matrix& Y) {
   return multiply(multiply(U, false, Y, false), false, U, true);
+}
+
+// The lower Cholesky factor of a symmetric positive definite S, or nothing when S is not
+// (numerically) positive definite.
+inline std::optional<Matrix> cholesky_lower(const Matrix& S) {
+  const Index d = S.rows();
+  if (!blas::available() || d < blas::kMinGemmDim) {
+    Eigen::LLT<Matrix> llt(S);
+    if (llt.info() != Eigen::Success) return std::nullopt;
+    return Matrix(llt.matrixL());
+  }
+  Matrix L = S;
+  char uplo = 'L';
+  int n = static_cast<int>(d), lda = n, info = 0;
+  blas::routines().dpotrf(&uplo, &n, L.data(), &lda, &info);
+  if (info != 0) return std::nullopt;
+  L.triangularView<Eigen::StrictlyUpper>().setZero();
+  return L;
+}
+
+// U^T S U for S = L L^T: the Gram matrix of W = L^T U (a triangular product and a rank-k update,
+// half the flops of two general products, and positive semidefinite by construction).
+inline Matrix to_basis_factored(const Matrix& L, const Matrix& U) {
+  const Index d = U.rows();
+  Matrix W = U;
+  Matrix out = Matrix::Zero(d, d);
+  if (!blas::available() || d < blas::kMinGemmDim) {
+    W = L.transpose().triangularView<Eigen::Upper>() * U;
+    out.selfadjointView<Eigen::Lower>().rankUpdate(W.transpose());
+  } else {
+    char side = 'L', uplo = 'L', trans = 'T', diag = 'N', syrk_trans = 'T';
+    int n = static_cast<int>(d), ld = n;
+    double one = 1, zero = 0;
+    blas::routines().dtrmm(&side, &uplo, &trans, &diag, &n, &n, &one, const_cast<double*>(L.data()), &ld,
+                           W.data(), &ld);
+    blas::routines().dsyrk(&uplo, &syrk_trans, &n, &n, &one, W.data(), &ld, &zero, out.data(), &ld);
+  }
+  return out.selfadjointView<Eigen::Lower>();
 }
 
 // lower(C) += W W^T for a column-major d x k block W (k columns of length d at `W`).

@@ -65,6 +65,21 @@ inline GradientKernels gradient_kernels(const Vector& l, double alpha, double be
   return K;
 }
 
+// A scatter matrix together with its Cholesky factor when it is positive definite, which makes
+// the per-iteration congruence U^T S U cheaper (see to_basis_factored).
+class ScatterOperand {
+ public:
+  explicit ScatterOperand(Matrix S) : S_(std::move(S)), factor_(cholesky_lower(S_)) {}
+  Matrix in_basis(const Matrix& U) const {
+    return factor_ ? to_basis_factored(*factor_, U) : to_basis(U, S_);
+  }
+  const Matrix& matrix() const { return S_; }
+
+ private:
+  Matrix S_;
+  std::optional<Matrix> factor_;
+};
+
 struct Evaluation {
   bool feasible = false;  // M positive definite and D(M) finite
   double value = std::numeric_limits<double>::infinity();
@@ -78,8 +93,8 @@ inline bool positive_definite(const Vector& eigenvalues) {
 
 // D(M) and, on request, grad D(M) and the scale-free stationarity measure
 // ||M^{1/2} grad D M^{1/2}||_F / D(M). An M that is not positive definite is infeasible.
-inline Evaluation evaluate(const Matrix& M, const Matrix& A, const Matrix& B, double alpha, double beta,
-                           bool with_gradient) {
+inline Evaluation evaluate(const Matrix& M, const ScatterOperand& A, const ScatterOperand& B, double alpha,
+                           double beta, bool with_gradient) {
   Evaluation out;
   if (!M.allFinite()) return out;
   const Eigensystem eig = eigensystem(M);
@@ -87,8 +102,8 @@ inline Evaluation evaluate(const Matrix& M, const Matrix& A, const Matrix& B, do
   const Matrix& U = eig.vectors;
   if (!positive_definite(l)) return out;
 
-  const Matrix A_eig = to_basis(U, A);
-  const Matrix B_eig = to_basis(U, B);
+  const Matrix A_eig = A.in_basis(U);
+  const Matrix B_eig = B.in_basis(U);
   const AdversarialSpectrum h{beta};
   const double w = alpha * beta * beta;
   double value = 0;

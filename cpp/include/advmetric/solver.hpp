@@ -94,7 +94,7 @@ class Problem {
   const SolverOptions& options() const { return options_; }
 
  private:
-  Matrix A_, B_;
+  ScatterOperand A_, B_;
   double alpha_, beta_;
   SolverOptions options_;
   const IterationCallback& callback_;
@@ -169,7 +169,9 @@ inline void lbfgs(const Problem& problem, Matrix M, SolveOutput& out) {
     if (sy > 1e-12 * s.norm() * y.norm()) {
       S.push_back(std::move(s)), Y.push_back(y), rho.push_back(1 / sy);
       if (static_cast<int>(S.size()) > opt.memory) S.pop_front(), Y.pop_front(), rho.pop_front();
-      gamma = sy / inner(y, from_basis(M_next, y));
+      // <y, M y M> = sum((yM) o (yM)^T): one product instead of two.
+      const Matrix yM = multiply(y, false, M_next, false);
+      gamma = sy / yM.cwiseProduct(yM.transpose()).sum();
     }
     M = std::move(M_next);
     cur = std::move(next);

@@ -114,23 +114,23 @@ Scatter scatter_matrices_eigen(const Pairs& pairs, const std::int8_t* labels, in
   return out;
 }
 
-// BLAS path: blocks of up to ~16 MiB of differences per label, gathered by `n_threads` OpenMP
-// threads, then folded in by one dsyrk call each (BLAS threads itself). The block boundaries are
-// fixed, so the result is deterministic for a fixed BLAS thread count.
+// BLAS path, for large d where dsyrk is several times faster than Eigen's portable rank update:
+// blocks of up to ~16 MiB of differences per label, gathered on the calling thread, then folded in
+// by one dsyrk call each (BLAS uses its own threads). The gather stays serial on purpose: OpenMP
+// workers and BLAS workers alternating on the same cores spin-wait against each other, which cost
+// more than the gather itself. Fixed block boundaries make the result deterministic for a fixed
+// BLAS thread count.
 template <class Pairs>
-Scatter scatter_matrices_blas(const Pairs& pairs, const std::int8_t* labels, int n_threads) {
+Scatter scatter_matrices_blas(const Pairs& pairs, const std::int8_t* labels) {
   const Index n = pairs.size(), d = pairs.dim();
   const Index block = std::clamp<Index>((Index(1) << 21) / std::max<Index>(d, 1), 64, 65536);
-  const int threads = thread_count(n_threads, std::min(n, block), 1024);
   std::vector<double> similar(static_cast<size_t>(d * std::min(n, block)));
   std::vector<double> dissimilar(similar.size());
   std::vector<Index> similar_rows, dissimilar_rows;
   Scatter out{Matrix::Zero(d, d), Matrix::Zero(d, d)};
 
   auto gather = [&](const std::vector<Index>& rows, double* buffer) {
-    const Index m = static_cast<Index>(rows.size());
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (Index r = 0; r < m; ++r) pair_difference(pairs, rows[r], buffer + r * d);
+    for (size_t r = 0; r < rows.size(); ++r) pair_difference(pairs, rows[r], buffer + r * d);
   };
   for (Index start = 0; start < n; start += block) {
     const Index stop = std::min(n, start + block);
@@ -150,9 +150,7 @@ Scatter scatter_matrices_blas(const Pairs& pairs, const std::int8_t* labels, int
 
 template <class Pairs>
 Scatter scatter_matrices(const Pairs& pairs, const std::int8_t* labels, int n_threads) {
-  if (blas::available() && pairs.dim() >= blas::kMinGemmDim) {
-    return scatter_matrices_blas(pairs, labels, n_threads);
-  }
+  if (blas::available() && pairs.dim() >= blas::kMinScatterDim) return scatter_matrices_blas(pairs, labels);
   return scatter_matrices_eigen(pairs, labels, n_threads);
 }
 
