@@ -103,7 +103,7 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "_set_blas",
       [m](const py::capsule& dgemm, const py::capsule& dsyrk, const py::capsule& dtrmm,
-          const py::capsule& dsyevd, const py::capsule& dpotrf) {
+          const py::capsule& dsyevd, const py::capsule& dpotrf, const py::capsule& dgesdd) {
         auto pointer = [](const py::capsule& c) {
           void* p = PyCapsule_GetPointer(c.ptr(), PyCapsule_GetName(c.ptr()));
           if (p == nullptr) throw py::error_already_set();
@@ -115,10 +115,12 @@ PYBIND11_MODULE(_core, m) {
         r.dtrmm = reinterpret_cast<blas::dtrmm_fn*>(pointer(dtrmm));
         r.dsyevd = reinterpret_cast<blas::dsyevd_fn*>(pointer(dsyevd));
         r.dpotrf = reinterpret_cast<blas::dpotrf_fn*>(pointer(dpotrf));
+        r.dgesdd = reinterpret_cast<blas::dgesdd_fn*>(pointer(dgesdd));
         // The routines live in SciPy's extension modules; keep their capsules referenced.
-        py::module_(m).attr("_blas_capsules") = py::make_tuple(dgemm, dsyrk, dtrmm, dsyevd, dpotrf);
+        py::module_(m).attr("_blas_capsules") = py::make_tuple(dgemm, dsyrk, dtrmm, dsyevd, dpotrf, dgesdd);
       },
       py::arg("dgemm"), py::arg("dsyrk"), py::arg("dtrmm"), py::arg("dsyevd"), py::arg("dpotrf"),
+      py::arg("dgesdd"),
       "Use these scipy.linalg.cython_blas/cython_lapack routines for large products and eigensystems.");
   m.def(
       "_use_blas", [](bool enabled) { blas::routines().enabled = enabled; }, py::arg("enabled"),

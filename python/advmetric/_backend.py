@@ -4,7 +4,8 @@ The core is built without linking any BLAS (wheels must not assume the CPU, and 
 kernels are ~3-5x slower than an optimised BLAS at d >= 256). SciPy exports its OpenBLAS routines
 as capsules in ``scipy.linalg.cython_blas`` / ``cython_lapack``; the core calls them through
 function pointers for large matrix products (dgemm, dtrmm), scatter updates (dsyrk), Cholesky
-factors (dpotrf) and eigensystems (dsyevd). Without SciPy the core falls back to Eigen everywhere.
+factors (dpotrf), eigensystems (dsyevd) and singular value decompositions (dgesdd). Without SciPy
+the core falls back to Eigen everywhere.
 """
 
 from __future__ import annotations
@@ -18,5 +19,12 @@ def load_scipy_blas() -> bool:
     except ImportError:  # pragma: no cover - scipy is a dependency; Eigen still works without it
         return False
     blas, lapack = cython_blas.__pyx_capi__, cython_lapack.__pyx_capi__
-    _core._set_blas(blas["dgemm"], blas["dsyrk"], blas["dtrmm"], lapack["dsyevd"], lapack["dpotrf"])
+    _core._set_blas(
+        blas["dgemm"],
+        blas["dsyrk"],
+        blas["dtrmm"],
+        lapack["dsyevd"],
+        lapack["dpotrf"],
+        lapack["dgesdd"],
+    )
     return True

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <Eigen/Cholesky>
+#include <Eigen/SVD>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,8 @@ using dsyrk_fn = void(char*, char*, int*, int*, double*, double*, int*, double*,
 using dsyevd_fn = void(char*, char*, int*, double*, int*, double*, double*, int*, int*, int*, int*);
 using dtrmm_fn = void(char*, char*, char*, char*, int*, int*, double*, double*, int*, double*, int*);
 using dpotrf_fn = void(char*, int*, double*, int*, int*);
+using dgesdd_fn = void(char*, int*, int*, double*, int*, double*, double*, int*, double*, int*, double*, int*,
+                       int*, int*);
 
 struct Routines {
   dgemm_fn* dgemm = nullptr;
@@ -32,6 +35,7 @@ struct Routines {
   dsyevd_fn* dsyevd = nullptr;
   dtrmm_fn* dtrmm = nullptr;
   dpotrf_fn* dpotrf = nullptr;
+  dgesdd_fn* dgesdd = nullptr;
   bool enabled = true;  // switch for tests and benchmarks that compare with the Eigen path
 };
 
@@ -42,7 +46,7 @@ inline Routines& routines() {
 
 inline bool available() {
   const Routines& r = routines();
-  return r.enabled && r.dgemm && r.dsyrk && r.dsyevd && r.dtrmm && r.dpotrf;
+  return r.enabled && r.dgemm && r.dsyrk && r.dsyevd && r.dtrmm && r.dpotrf && r.dgesdd;
 }
 
 // Below these sizes Eigen's kernels are as fast or faster (call overhead, small-matrix paths).
@@ -52,34 +56,60 @@ constexpr Index kMinScatterDim = 128;  // below it, OpenMP threads with Eigen's 
 
 }  // namespace blas
 
-// op(X) op(Y), op = transpose when the flag is set.
-inline Matrix multiply(const Matrix& X, bool tx, const Matrix& Y, bool ty) {
+// C = op(X) op(Y), op = transpose when the flag is set. C's storage is reused when its size fits,
+// which matters in the solver loop: fresh multi-megabyte temporaries cost page faults.
+inline void multiply_into(Matrix& C, const Matrix& X, bool tx, const Matrix& Y, bool ty) {
   const Index m = tx ? X.cols() : X.rows(), k = tx ? X.rows() : X.cols();
   const Index n = ty ? Y.rows() : Y.cols();
+  C.resize(m, n);
   if (!blas::available() || std::min({m, n, k}) < blas::kMinGemmDim) {
-    if (tx && ty) return X.transpose() * Y.transpose();
-    if (tx) return X.transpose() * Y;
-    if (ty) return X * Y.transpose();
-    return X * Y;
+    if (tx && ty) {
+      C.noalias() = X.transpose() * Y.transpose();
+    } else if (tx) {
+      C.noalias() = X.transpose() * Y;
+    } else if (ty) {
+      C.noalias() = X * Y.transpose();
+    } else {
+      C.noalias() = X * Y;
+    }
+    return;
   }
-  Matrix C(m, n);
   char ta = tx ? 'T' : 'N', tb = ty ? 'T' : 'N';
   int m_ = static_cast<int>(m), n_ = static_cast<int>(n), k_ = static_cast<int>(k);
   int ldx = static_cast<int>(X.rows()), ldy = static_cast<int>(Y.rows()), ldc = m_;
   double one = 1, zero = 0;
   blas::routines().dgemm(&ta, &tb, &m_, &n_, &k_, &one, const_cast<double*>(X.data()), &ldx,
                          const_cast<double*>(Y.data()), &ldy, &zero, C.data(), &ldc);
+}
+
+inline Matrix multiply(const Matrix& X, bool tx, const Matrix& Y, bool ty) {
+  Matrix C;
+  multiply_into(C, X, tx, Y, ty);
   return C;
 }
 
-// U^T X U: X expressed in the basis of U's columns.
-inline Matrix to_basis(const Matrix& U, const Matrix& X) {
-  return multiply(U, true, multiply(X, false, U, false), false);
+// out = U^T X U: X expressed in the basis of U's columns (`work` is scratch).
+inline void to_basis_into(Matrix& out, Matrix& work, const Matrix& U, const Matrix& X) {
+  multiply_into(work, X, false, U, false);
+  multiply_into(out, U, true, work, false);
 }
 
-// U Y U^T: back from that basis.
+// out = U Y U^T: back from that basis (`work` is scratch).
+inline void from_basis_into(Matrix& out, Matrix& work, const Matrix& U, const Matrix& Y) {
+  multiply_into(work, U, false, Y, false);
+  multiply_into(out, work, false, U, true);
+}
+
+inline Matrix to_basis(const Matrix& U, const Matrix& X) {
+  Matrix out, work;
+  to_basis_into(out, work, U, X);
+  return out;
+}
+
 inline Matrix from_basis(const Matrix& U, const Matrix& Y) {
-  return multiply(multiply(U, false, Y, false), false, U, true);
+  Matrix out, work;
+  from_basis_into(out, work, U, Y);
+  return out;
 }
 
 // The lower Cholesky factor of a symmetric positive definite S, or nothing when S is not
@@ -100,16 +130,24 @@ inline std::optional<Matrix> cholesky_lower(const Matrix& S) {
   return L;
 }
 
-// U^T S U for S = L L^T: the Gram matrix of W = L^T U (a triangular product and a rank-k update,
-// half the flops of two general products, and positive semidefinite by construction).
-inline Matrix to_basis_factored(const Matrix& L, const Matrix& U) {
+// Copies the lower triangle onto the upper one.
+inline void fill_upper_from_lower(Matrix& S) {
+  for (Index k = 1; k < S.cols(); ++k) {
+    for (Index j = 0; j < k; ++j) S(j, k) = S(k, j);
+  }
+}
+
+// out = U^T S U for S = L L^T, as the Gram matrix of W = L^T U: a triangular product and a rank-k
+// update, half the flops of two general products, and positive semidefinite by construction.
+inline void to_basis_factored_into(Matrix& out, Matrix& W, const Matrix& L, const Matrix& U) {
   const Index d = U.rows();
-  Matrix W = U;
-  Matrix out = Matrix::Zero(d, d);
+  out.resize(d, d);
   if (!blas::available() || d < blas::kMinGemmDim) {
-    W = L.transpose().triangularView<Eigen::Upper>() * U;
+    W.noalias() = L.transpose().triangularView<Eigen::Upper>() * U;
+    out.setZero();
     out.selfadjointView<Eigen::Lower>().rankUpdate(W.transpose());
   } else {
+    W = U;
     char side = 'L', uplo = 'L', trans = 'T', diag = 'N', syrk_trans = 'T';
     int n = static_cast<int>(d), ld = n;
     double one = 1, zero = 0;
@@ -117,7 +155,7 @@ inline Matrix to_basis_factored(const Matrix& L, const Matrix& U) {
                            W.data(), &ld);
     blas::routines().dsyrk(&uplo, &syrk_trans, &n, &n, &one, W.data(), &ld, &zero, out.data(), &ld);
   }
-  return out.selfadjointView<Eigen::Lower>();
+  fill_upper_from_lower(out);
 }
 
 // lower(C) += W W^T for a column-major d x k block W (k columns of length d at `W`).
@@ -136,7 +174,9 @@ inline void add_gram_lower(Matrix& C, const double* W, Index k) {
 }
 
 // LAPACK dsyevd on the lower triangle of `A` (overwritten with the eigenvectors); ascending values.
-inline bool lapack_symmetric_eigen(Matrix& A, Vector& values) {
+// `work` and `iwork` are grown as LAPACK asks and kept for the next call.
+inline bool lapack_symmetric_eigen(Matrix& A, Vector& values, std::vector<double>& work,
+                                   std::vector<int>& iwork) {
   char jobz = 'V', uplo = 'L';
   int n = static_cast<int>(A.rows()), lda = n, info = 0, lwork = -1, liwork = -1, iwork_query = 0;
   double work_query = 0;
@@ -144,13 +184,42 @@ inline bool lapack_symmetric_eigen(Matrix& A, Vector& values) {
   blas::routines().dsyevd(&jobz, &uplo, &n, A.data(), &lda, values.data(), &work_query, &lwork, &iwork_query,
                           &liwork, &info);
   if (info != 0) return false;
-  lwork = static_cast<int>(work_query);
-  liwork = iwork_query;
-  std::vector<double> work(static_cast<size_t>(std::max(lwork, 1)));
-  std::vector<int> iwork(static_cast<size_t>(std::max(liwork, 1)));
+  work.resize(std::max(work.size(), static_cast<size_t>(std::max(1.0, work_query))));
+  iwork.resize(std::max(iwork.size(), static_cast<size_t>(std::max(1, iwork_query))));
+  lwork = static_cast<int>(work.size());
+  liwork = static_cast<int>(iwork.size());
   blas::routines().dsyevd(&jobz, &uplo, &n, A.data(), &lda, values.data(), work.data(), &lwork, iwork.data(),
                           &liwork, &info);
   return info == 0;
+}
+
+// Singular values and right singular vectors of a square F (F = W diag(sigma) V^T).
+inline void singular_value_decomposition(const Matrix& F, Vector& sigma, Matrix& V) {
+  const Index d = F.rows();
+  if (!blas::available() || d < blas::kMinEigenDim) {
+    Eigen::BDCSVD<Matrix> svd(F, Eigen::ComputeFullV);
+    if (svd.info() != Eigen::Success)
+      throw std::runtime_error("singular value decomposition did not converge");
+    sigma = svd.singularValues();
+    V = svd.matrixV();
+    return;
+  }
+  Matrix a = F, u(d, d), vt(d, d);
+  sigma.resize(d);
+  char jobz = 'S';
+  int n = static_cast<int>(d), info = 0, lwork = -1;
+  double work_query = 0;
+  std::vector<int> iwork(static_cast<size_t>(8 * d));
+  blas::routines().dgesdd(&jobz, &n, &n, a.data(), &n, sigma.data(), u.data(), &n, vt.data(), &n, &work_query,
+                          &lwork, iwork.data(), &info);
+  std::vector<double> work(static_cast<size_t>(std::max(1.0, work_query)));
+  lwork = static_cast<int>(work.size());
+  if (info == 0) {
+    blas::routines().dgesdd(&jobz, &n, &n, a.data(), &n, sigma.data(), u.data(), &n, vt.data(), &n,
+                            work.data(), &lwork, iwork.data(), &info);
+  }
+  if (info != 0) throw std::runtime_error("singular value decomposition (LAPACK dgesdd) did not converge");
+  V = vt.transpose();
 }
 
 }  // namespace advmetric

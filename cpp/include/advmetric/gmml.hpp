@@ -28,28 +28,35 @@ inline std::pair<Matrix, Matrix> ridge(const Matrix& A, const Matrix& B, double 
   return {A_r, B_r};
 }
 
-// A^{-1} # B through the Cholesky factor A = L L^T: A^{-1} # B = L^{-T} (L^T B L)^{1/2} L^{-1}.
+// A^{-1} # B from the Cholesky factors A = L_A L_A^T and B = L_B L_B^T. With M = L_A^{-T} Z L_A^{-1}
+// the Riccati equation M A M = B becomes Z^2 = L_A^T B L_A = F^T F for F = L_B^T L_A, so Z is the
+// positive polar factor of F: Z = V diag(sigma) V^T from the SVD F = W diag(sigma) V^T. Taking
+// the SVD of F instead of the eigendecomposition of F^T F keeps the conditioning at cond(F)
+// rather than cond(F)^2, which matters when features have very different scales.
 inline Matrix gmml(const Matrix& A, const Matrix& B) {
   const Index d = A.rows();
   const double tiny = static_cast<double>(d) * std::numeric_limits<double>::epsilon();
-  Eigen::LLT<Matrix> chol(A);
-  if (chol.info() != Eigen::Success || !(chol.rcond() > tiny)) {
-    throw std::domain_error(
-        "the similar-pair scatter matrix A is singular (fewer similar pairs than features, or "
-        "constant/duplicated features); use a ridge reg > 0");
-  }
-  const Matrix L = chol.matrixL();
-  const Matrix C = symmetrized(to_basis(L, B));
-  Eigensystem eig = eigensystem(C);
-  if (!(eig.values.minCoeff() > tiny * eig.values.maxCoeff())) {
-    throw std::domain_error(
-        "the dissimilar-pair scatter matrix B is singular (fewer dissimilar pairs than features, or "
-        "constant/duplicated features); use a ridge reg > 0");
-  }
-  const Matrix C_half = from_spectrum(eig.vectors, eig.values.cwiseSqrt());
-  // X = L^{-T} C^{1/2}, then M = X L^{-1} = (L^{-T} X^T)^T.
-  const Matrix X = L.transpose().triangularView<Eigen::Upper>().solve(C_half);
-  const Matrix M_t = L.transpose().triangularView<Eigen::Upper>().solve(X.transpose());
+  auto factor = [tiny](const Matrix& S, const char* message) {
+    Eigen::LLT<Matrix> chol(S);
+    if (chol.info() != Eigen::Success || !(chol.rcond() > tiny)) throw std::domain_error(message);
+    return Matrix(chol.matrixL());
+  };
+  const Matrix L_A =
+      factor(A,
+             "the similar-pair scatter matrix A is singular (fewer similar pairs than features, "
+             "or constant/duplicated features); use a ridge reg > 0");
+  const Matrix L_B = factor(B,
+                            "the dissimilar-pair scatter matrix B is singular (fewer dissimilar pairs than "
+                            "features, or constant/duplicated features); use a ridge reg > 0");
+  const Matrix F = L_B.transpose().triangularView<Eigen::Upper>() * L_A;
+  Vector sigma;
+  Matrix V;
+  singular_value_decomposition(F, sigma, V);
+  const Matrix Z = from_spectrum(V, sigma);
+  // X = L_A^{-T} Z, then M = X L_A^{-1} = (L_A^{-T} X^T)^T.
+  const auto L_A_t = L_A.transpose().triangularView<Eigen::Upper>();
+  const Matrix X = L_A_t.solve(Z);
+  const Matrix M_t = L_A_t.solve(X.transpose());
   return symmetrized(M_t.transpose());
 }
 

@@ -51,27 +51,38 @@ struct GradientKernels {
   Matrix similar, dissimilar;
 };
 
-inline GradientKernels gradient_kernels(const Vector& l, double alpha, double beta) {
+inline void gradient_kernels_into(GradientKernels& K, const Vector& l, double alpha, double beta) {
   const AdversarialSpectrum h{beta};
   const double w = alpha * beta * beta;
   const Index d = l.size();
-  GradientKernels K{Matrix(d, d), Matrix(d, d)};
+  K.similar.resize(d, d);
+  K.dissimilar.resize(d, d);
   for (Index k = 0; k < d; ++k) {
     for (Index j = 0; j < d; ++j) {
       K.similar(j, k) = 1 + w * h.divided_plus(l[j], l[k]);
       K.dissimilar(j, k) = -1 / (l[j] * l[k]) + w * h.divided_minus(l[j], l[k]);
     }
   }
+}
+
+inline GradientKernels gradient_kernels(const Vector& l, double alpha, double beta) {
+  GradientKernels K;
+  gradient_kernels_into(K, l, alpha, beta);
   return K;
 }
 
 // A scatter matrix together with its Cholesky factor when it is positive definite, which makes
-// the per-iteration congruence U^T S U cheaper (see to_basis_factored).
+// the per-iteration congruence U^T S U cheaper (see to_basis_factored_into).
 class ScatterOperand {
  public:
   explicit ScatterOperand(Matrix S) : S_(std::move(S)), factor_(cholesky_lower(S_)) {}
-  Matrix in_basis(const Matrix& U) const {
-    return factor_ ? to_basis_factored(*factor_, U) : to_basis(U, S_);
+  // out = U^T S U; `work` is scratch.
+  void in_basis_into(Matrix& out, Matrix& work, const Matrix& U) const {
+    if (factor_) {
+      to_basis_factored_into(out, work, *factor_, U);
+    } else {
+      to_basis_into(out, work, U, S_);
+    }
   }
   const Matrix& matrix() const { return S_; }
 
@@ -84,42 +95,71 @@ struct Evaluation {
   bool feasible = false;  // M positive definite and D(M) finite
   double value = std::numeric_limits<double>::infinity();
   double relative_gradient = std::numeric_limits<double>::infinity();
-  Matrix gradient;  // empty unless requested
+  Matrix gradient;  // left as it was unless requested and feasible
 };
 
 inline bool positive_definite(const Vector& eigenvalues) {
   return eigenvalues.allFinite() && eigenvalues.minCoeff() > 0;
 }
 
-// D(M) and, on request, grad D(M) and the scale-free stationarity measure
-// ||M^{1/2} grad D M^{1/2}||_F / D(M). An M that is not positive definite is infeasible.
+// Evaluates D(M) and, on request, grad D(M) and the scale-free stationarity measure
+// ||M^{1/2} grad D M^{1/2}||_F / D(M); an M that is not positive definite is infeasible. Holds
+// its scratch matrices so that repeated evaluations (the solver loop) allocate nothing.
+class Evaluator {
+ public:
+  Evaluator(const ScatterOperand& A, const ScatterOperand& B, double alpha, double beta)
+      : A_(A), B_(B), alpha_(alpha), beta_(beta) {}
+
+  // With `basis` = T, the gradient is taken with respect to X for M = T X T^T: T^T grad D T.
+  void operator()(const Matrix& M, bool with_gradient, Evaluation& out, const Matrix* basis = nullptr) {
+    out.feasible = false;
+    out.value = out.relative_gradient = std::numeric_limits<double>::infinity();
+    if (!M.allFinite()) return;
+    const Eigensystem& eig = eigensolver_.compute(M);
+    const Vector& l = eig.values;
+    const Matrix& U = eig.vectors;
+    if (!positive_definite(l)) return;
+
+    A_.in_basis_into(A_eig_, work_, U);
+    B_.in_basis_into(B_eig_, work_, U);
+    const AdversarialSpectrum h{beta_};
+    const double w = alpha_ * beta_ * beta_;
+    double value = 0;
+    for (Index j = 0; j < l.size(); ++j) {
+      value += A_eig_(j, j) * (l[j] + w * h.h_plus(l[j])) + B_eig_(j, j) * (1 / l[j] + w * h.h_minus(l[j]));
+    }
+    if (!std::isfinite(value)) return;
+    out.feasible = true;
+    out.value = value;
+    if (!with_gradient) return;
+
+    gradient_kernels_into(K_, l, alpha_, beta_);
+    G_eig_ = A_eig_.cwiseProduct(K_.similar) + B_eig_.cwiseProduct(K_.dissimilar);
+    if (basis) {
+      multiply_into(rotation_, *basis, true, U, false);  // T^T U
+      from_basis_into(out.gradient, work_, rotation_, G_eig_);
+    } else {
+      from_basis_into(out.gradient, work_, U, G_eig_);
+    }
+    symmetrize(out.gradient);
+    const Vector root = l.cwiseSqrt();
+    out.relative_gradient = (root.asDiagonal() * G_eig_ * root.asDiagonal()).norm() / std::abs(value);
+  }
+
+ private:
+  const ScatterOperand& A_;
+  const ScatterOperand& B_;
+  double alpha_, beta_;
+  SymmetricEigensolver eigensolver_;
+  Matrix work_, A_eig_, B_eig_, G_eig_, rotation_;
+  GradientKernels K_;
+};
+
 inline Evaluation evaluate(const Matrix& M, const ScatterOperand& A, const ScatterOperand& B, double alpha,
                            double beta, bool with_gradient) {
+  Evaluator evaluator(A, B, alpha, beta);
   Evaluation out;
-  if (!M.allFinite()) return out;
-  const Eigensystem eig = eigensystem(M);
-  const Vector& l = eig.values;
-  const Matrix& U = eig.vectors;
-  if (!positive_definite(l)) return out;
-
-  const Matrix A_eig = A.in_basis(U);
-  const Matrix B_eig = B.in_basis(U);
-  const AdversarialSpectrum h{beta};
-  const double w = alpha * beta * beta;
-  double value = 0;
-  for (Index j = 0; j < l.size(); ++j) {
-    value += A_eig(j, j) * (l[j] + w * h.h_plus(l[j])) + B_eig(j, j) * (1 / l[j] + w * h.h_minus(l[j]));
-  }
-  if (!std::isfinite(value)) return out;
-  out.feasible = true;
-  out.value = value;
-  if (!with_gradient) return out;
-
-  const GradientKernels K = gradient_kernels(l, alpha, beta);
-  const Matrix G_eig = A_eig.cwiseProduct(K.similar) + B_eig.cwiseProduct(K.dissimilar);
-  out.gradient = symmetrized(from_basis(U, G_eig));
-  const Vector root = l.cwiseSqrt();
-  out.relative_gradient = (root.asDiagonal() * G_eig * root.asDiagonal()).norm() / std::abs(value);
+  evaluator(M, with_gradient, out);
   return out;
 }
 

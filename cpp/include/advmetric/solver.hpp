@@ -1,17 +1,15 @@
 // Minimisers of D(M) over SPD matrices.
 //
-// - LBFGS (the default): limited-memory BFGS on symmetric matrices, started from GMML, with the
-//   initial inverse Hessian V -> gamma M V M (the shape of the exact inverse Hessian of
-//   tr(AM) + tr(BM^{-1}) near its minimiser, so the iteration is nearly invariant to the scale and
-//   rotation of the data) and an Armijo backtracking line search. D is +inf outside the SPD cone,
-//   so backtracking keeps every iterate SPD and the objective decreases monotonically.
+// - LBFGS (the default): limited-memory BFGS, started from GMML, in coordinates where GMML's
+//   Hessian is diagonal (see ScaledCoordinates), with an Armijo backtracking line search. D is
+//   +inf outside the SPD cone, so backtracking keeps every iterate SPD and the objective decreases
+//   monotonically.
 // - PGD: projected gradient descent with Barzilai-Borwein steps and Armijo backtracking along the
 //   projection arc (MATH.md's baseline), monotone.
 // - Paper: Algorithm 1 of the paper: fixed step rho, projected, from the identity.
 #pragma once
 
 #include <cstdio>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -68,12 +66,21 @@ class Problem {
           const IterationCallback& callback)
       : A_(std::move(A)),
         B_(std::move(B)),
-        alpha_(alpha),
-        beta_(beta),
+        evaluator_(A_, B_, alpha, beta),
         options_(options),
         callback_(callback) {}
 
-  Evaluation evaluate(const Matrix& M) const { return advmetric::evaluate(M, A_, B_, alpha_, beta_, true); }
+  // D and grad D at M into `e`, reusing its storage; with `basis` = T, the gradient with respect
+  // to X for M = T X T^T.
+  void evaluate(const Matrix& M, Evaluation& e, const Matrix* basis = nullptr) {
+    evaluator_(M, true, e, basis);
+  }
+  const Matrix& A() const { return A_.matrix(); }
+  Evaluation evaluate(const Matrix& M) {
+    Evaluation e;
+    evaluator_(M, true, e);
+    return e;
+  }
 
   // Records an iterate; returns true when the gradient test is met.
   bool record(SolveOutput& out, const Matrix& M, const Evaluation& e, int iteration) const {
@@ -95,7 +102,7 @@ class Problem {
 
  private:
   ScatterOperand A_, B_;
-  double alpha_, beta_;
+  Evaluator evaluator_;
   SolverOptions options_;
   const IterationCallback& callback_;
 };
@@ -105,40 +112,83 @@ inline void stop_at_max_iter(SolveOutput& out) {
       "maximum number of iterations reached; relative gradient norm " + number(out.relative_gradient.back());
 }
 
-inline void lbfgs(const Problem& problem, Matrix M, SolveOutput& out) {
+// Coordinates in which the problem is well scaled: M = T X T^T with T = L Q, where M0 = L L^T and
+// Q holds the eigenvectors of L^T A L (eigenvalues lambda). Then T T^T = M0 and T^T A T =
+// diag(lambda), and at a minimiser M0 of tr(AM) + c tr(BM^{-1}) (GMML's closed form) the Hessian
+// with respect to X is diagonal: W_jk -> (lambda_j + lambda_k) W_jk. Its inverse is the LBFGS
+// initial Hessian, which makes the iteration invariant to the scaling and rotation of the features.
+struct ScaledCoordinates {
+  Matrix T;
+  Matrix inverse_curvature;  // 1 / (lambda_j + lambda_k)
+};
+
+inline ScaledCoordinates scaled_coordinates(const Matrix& M0, const Matrix& A) {
+  const std::optional<Matrix> L = cholesky_lower(M0);
+  if (!L) throw std::domain_error("the initial M is not positive definite");
+  Matrix work, LAL;
+  to_basis_into(LAL, work, *L, A);
+  symmetrize(LAL);
+  const Eigensystem eig = eigensystem(LAL);
+  // A is positive semidefinite; floor lambda so that a singular A (no ridge) cannot divide by 0.
+  const Vector lambda =
+      eig.values.cwiseMax(1e-12 * std::max(eig.values.maxCoeff(), 0.0) + std::numeric_limits<double>::min());
+  const Index d = M0.rows();
+  ScaledCoordinates c{multiply(*L, false, eig.vectors, false), Matrix(d, d)};
+  for (Index k = 0; k < d; ++k) {
+    for (Index j = 0; j < d; ++j) c.inverse_curvature(j, k) = 1 / (lambda[j] + lambda[k]);
+  }
+  return c;
+}
+
+inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
   const SolverOptions& opt = problem.options();
-  Evaluation cur = problem.evaluate(M);
+  const ScaledCoordinates coords = scaled_coordinates(M0, problem.A());
+  const Matrix& T = coords.T;
+  const Matrix& H0 = coords.inverse_curvature;
+  const Index d = M0.rows();
+  Matrix X = Matrix::Identity(d, d), M = M0;
+  Evaluation cur, next;  // gradients with respect to X
+  problem.evaluate(M, cur, &T);
   if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");
   if (problem.record(out, M, cur, 0)) return;
 
-  std::deque<Matrix> S, Y;
-  std::deque<double> rho;
-  double gamma = static_cast<double>(M.rows()) / cur.value;  // first step: see the header comment
+  // Curvature pairs in a ring buffer; every matrix below keeps its storage across iterations.
+  const int memory = std::max(1, opt.memory);
+  std::vector<Matrix> S(memory), Y(memory);
+  std::vector<double> rho(memory), a(memory);
+  int stored = 0, newest = memory - 1;
+  auto slot = [&](int age) { return (newest - age + memory) % memory; };  // age 0 = newest
+  Matrix q, r, P, X_next, M_next, s, y, work;
+  double gamma = 1;  // H0 is exact at GMML's closed form for alpha = 0
+
   for (int it = 1; it <= opt.max_iter; ++it) {
-    // Two-loop recursion with H0(V) = gamma M V M.
-    Matrix q = cur.gradient;
-    std::vector<double> a(S.size());
-    for (size_t i = S.size(); i-- > 0;) {
+    // Two-loop recursion with the initial inverse Hessian gamma * H0 (elementwise).
+    q = cur.gradient;
+    for (int age = 0; age < stored; ++age) {
+      const int i = slot(age);
       a[i] = rho[i] * inner(S[i], q);
       q -= a[i] * Y[i];
     }
-    Matrix r = gamma * from_basis(M, q);
-    for (size_t i = 0; i < S.size(); ++i) r += (a[i] - rho[i] * inner(Y[i], r)) * S[i];
-    Matrix P = -symmetrized(r);
+    r = gamma * H0.cwiseProduct(q);
+    for (int age = stored - 1; age >= 0; --age) {
+      const int i = slot(age);
+      r += (a[i] - rho[i] * inner(Y[i], r)) * S[i];
+    }
+    P = -r;
     double slope = inner(cur.gradient, P);
     if (!(slope < 0)) {  // lost positive definiteness of the model: restart from H0
-      S.clear(), Y.clear(), rho.clear();
-      P = -gamma * symmetrized(from_basis(M, cur.gradient));
+      stored = 0;
+      P = -gamma * H0.cwiseProduct(cur.gradient);
       slope = inner(cur.gradient, P);
     }
 
     double t = 1;
-    Matrix M_next;
-    Evaluation next;
     bool accepted = false;
     for (int trial = 0; trial < 60 && slope < 0; ++trial, t *= 0.5) {
-      M_next = M + t * P;
-      next = problem.evaluate(M_next);
+      X_next = X + t * P;
+      from_basis_into(M_next, work, T, X_next);
+      symmetrize(M_next);
+      problem.evaluate(M_next, next, &T);
       if (!next.feasible) continue;
       // Armijo; or, once the decrease is below what D's rounding can resolve (a relative gradient
       // of 1e-8 means a decrease of ~1e-16 D), the approximate Wolfe test of Hager and Zhang on the
@@ -159,28 +209,31 @@ inline void lbfgs(const Problem& problem, Matrix M, SolveOutput& out) {
           number(cur.relative_gradient);
       return;
     }
-    Matrix s = M_next - M, y = next.gradient - cur.gradient;
-    if (s.norm() <= std::numeric_limits<double>::epsilon() * M.norm()) {
+    s = X_next - X;
+    y = next.gradient - cur.gradient;
+    if (s.norm() <= std::numeric_limits<double>::epsilon() * X.norm()) {
       out.message = "stopped: the step no longer changes M (floating-point limit); relative gradient norm " +
                     number(cur.relative_gradient);
       return;
     }
     const double sy = inner(s, y);
     if (sy > 1e-12 * s.norm() * y.norm()) {
-      S.push_back(std::move(s)), Y.push_back(y), rho.push_back(1 / sy);
-      if (static_cast<int>(S.size()) > opt.memory) S.pop_front(), Y.pop_front(), rho.pop_front();
-      // <y, M y M> = sum((yM) o (yM)^T): one product instead of two.
-      const Matrix yM = multiply(y, false, M_next, false);
-      gamma = sy / yM.cwiseProduct(yM.transpose()).sum();
+      gamma = sy / inner(y, H0.cwiseProduct(y));
+      newest = (newest + 1) % memory;
+      stored = std::min(stored + 1, memory);
+      std::swap(S[newest], s);  // the evicted pair's storage is reused next time
+      std::swap(Y[newest], y);
+      rho[newest] = 1 / sy;
     }
-    M = std::move(M_next);
-    cur = std::move(next);
+    std::swap(X, X_next);
+    std::swap(M, M_next);
+    std::swap(cur, next);
     if (problem.record(out, M, cur, it)) return;
   }
   stop_at_max_iter(out);
 }
 
-inline void projected_gradient(const Problem& problem, Matrix M, SolveOutput& out) {
+inline void projected_gradient(Problem& problem, Matrix M, SolveOutput& out) {
   const SolverOptions& opt = problem.options();
   Evaluation cur = problem.evaluate(M);
   if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");
@@ -219,7 +272,7 @@ inline void projected_gradient(const Problem& problem, Matrix M, SolveOutput& ou
   stop_at_max_iter(out);
 }
 
-inline void paper_algorithm(const Problem& problem, Matrix M, SolveOutput& out) {
+inline void paper_algorithm(Problem& problem, Matrix M, SolveOutput& out) {
   const SolverOptions& opt = problem.options();
   Evaluation cur = problem.evaluate(M);
   if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");

@@ -5,6 +5,7 @@
 #include <Eigen/Eigenvalues>
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include "blas.hpp"
 #include "common.hpp"
@@ -18,19 +19,43 @@ struct Eigensystem {
 
 inline Matrix symmetrized(const Matrix& M) { return 0.5 * (M + M.transpose()); }
 
-inline Eigensystem eigensystem(const Matrix& symmetric) {
-  if (blas::available() && symmetric.rows() >= blas::kMinEigenDim) {
-    Eigensystem eig{Vector(), symmetric};
-    if (!lapack_symmetric_eigen(eig.vectors, eig.values)) {
-      throw std::runtime_error("symmetric eigendecomposition (LAPACK dsyevd) did not converge");
+// Symmetric eigensolver that keeps its buffers between calls (the solver calls it every iteration).
+class SymmetricEigensolver {
+ public:
+  const Eigensystem& compute(const Matrix& symmetric) {
+    if (blas::available() && symmetric.rows() >= blas::kMinEigenDim) {
+      eig_.vectors = symmetric;
+      if (!lapack_symmetric_eigen(eig_.vectors, eig_.values, work_, iwork_)) {
+        throw std::runtime_error("symmetric eigendecomposition (LAPACK dsyevd) did not converge");
+      }
+      return eig_;
     }
-    return eig;
+    solver_.compute(symmetric);
+    if (solver_.info() != Eigen::Success) {
+      throw std::runtime_error("symmetric eigendecomposition did not converge");
+    }
+    eig_.values = solver_.eigenvalues();
+    eig_.vectors = solver_.eigenvectors();
+    return eig_;
   }
-  Eigen::SelfAdjointEigenSolver<Matrix> solver(symmetric);
-  if (solver.info() != Eigen::Success) {
-    throw std::runtime_error("symmetric eigendecomposition did not converge");
+
+ private:
+  Eigensystem eig_;
+  Eigen::SelfAdjointEigenSolver<Matrix> solver_;
+  std::vector<double> work_;
+  std::vector<int> iwork_;
+};
+
+inline Eigensystem eigensystem(const Matrix& symmetric) {
+  SymmetricEigensolver solver;
+  return solver.compute(symmetric);
+}
+
+// M <- (M + M^T) / 2 without a temporary.
+inline void symmetrize(Matrix& M) {
+  for (Index k = 1; k < M.cols(); ++k) {
+    for (Index j = 0; j < k; ++j) M(j, k) = M(k, j) = 0.5 * (M(j, k) + M(k, j));
   }
-  return {solver.eigenvalues(), solver.eigenvectors()};
 }
 
 // U diag(f) U^T, exactly symmetric.
