@@ -10,6 +10,8 @@ the core falls back to Eigen everywhere.
 
 from __future__ import annotations
 
+import contextlib
+
 from . import _core
 
 
@@ -28,3 +30,16 @@ def load_scipy_blas() -> bool:
         lapack["dgesdd"],
     )
     return True
+
+
+def blas_threads(n_threads: int):
+    """Limit BLAS threads to ``n_threads`` for a block (0: leave BLAS's own setting alone).
+
+    The core's OpenMP loops take the thread count as an argument; the BLAS routines it calls keep
+    their own pool, so an explicit ``n_threads`` has to reach them through threadpoolctl.
+    """
+    if n_threads <= 0:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=n_threads, user_api="blas")

@@ -27,10 +27,18 @@ def adversarial_pairs(
     n_threads: int = 0,
 ) -> NDArray[np.float64]: ...
 def objective(
-    M: NDArray[np.float64], A: NDArray[np.float64], B: NDArray[np.float64], alpha: float, beta: float
+    M: NDArray[np.float64],
+    A: NDArray[np.float64],
+    B: NDArray[np.float64],
+    alpha: float,
+    beta: float,
 ) -> float: ...
 def gradient(
-    M: NDArray[np.float64], A: NDArray[np.float64], B: NDArray[np.float64], alpha: float, beta: float
+    M: NDArray[np.float64],
+    A: NDArray[np.float64],
+    B: NDArray[np.float64],
+    alpha: float,
+    beta: float,
 ) -> NDArray[np.float64]: ...
 def gradient_pairwise(
     M: NDArray[np.float64],
@@ -44,7 +52,9 @@ def project_spd(M: NDArray[np.float64], eps: float) -> NDArray[np.float64]: ...
 def ridge(
     A: NDArray[np.float64], B: NDArray[np.float64], reg: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
-def gmml(A: NDArray[np.float64], B: NDArray[np.float64], reg: float = 0.0) -> NDArray[np.float64]: ...
+def gmml(
+    A: NDArray[np.float64], B: NDArray[np.float64], reg: float = 0.0
+) -> NDArray[np.float64]: ...
 def solve(
     A: NDArray[np.float64],
     B: NDArray[np.float64],

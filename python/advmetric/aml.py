@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _core
+from ._backend import blas_threads
 from ._result import SolveResult
 from ._validation import (
     as_pair_labels,
@@ -46,7 +47,9 @@ def pair_statistics(pairs, y, *, n_threads=None) -> tuple[np.ndarray, np.ndarray
     """
     pairs = as_pairs(pairs)
     labels = as_pair_labels(y, pairs.shape[0])
-    A, B, _, _ = _core.pair_statistics(pairs, labels, check_n_threads(n_threads))
+    n_threads = check_n_threads(n_threads)
+    with blas_threads(n_threads):
+        A, B, _, _ = _core.pair_statistics(pairs, labels, n_threads)
     return A, B
 
 
@@ -127,8 +130,9 @@ def solve(
     A, B : (d, d) scatter matrices of the similar and dissimilar pairs.
     alpha, beta : the weights of Eqs. 3 and 11 (alpha >= 0, beta > 0).
     solver : "auto" (= "lbfgs"), "lbfgs", "pgd" or "paper".
-        "lbfgs": limited-memory BFGS with a metric-aware initial Hessian and Armijo backtracking,
-        monotone, started from GMML. "pgd": projected gradient with Barzilai-Borwein steps and
+        "lbfgs": limited-memory BFGS started from GMML, in coordinates where GMML's Hessian is
+        diagonal (so it is insensitive to feature scaling), with Armijo backtracking; monotone up
+        to D's rounding (1e-13 relative). "pgd": projected gradient with Barzilai-Borwein steps and
         Armijo backtracking, started from GMML. "paper": the paper's Algorithm 1, fixed step
         ``step`` from the identity, projected onto the SPD cone; not monotone and may diverge
         (then ``converged`` is False and the last finite iterate is returned).
@@ -139,8 +143,8 @@ def solve(
     init : SPD start point; default GMML ("lbfgs", "pgd") or the identity ("paper").
     step : the fixed step of "paper".
     eig_floor : eigenvalue floor of the SPD projection ("pgd", "paper"), relative to the largest.
-    n_threads : accepted for symmetry with the other functions; the O(d^3) iteration is not
-        threaded by advmetric itself.
+    n_threads : threads for the BLAS/LAPACK calls of each O(d^3) iteration (None: BLAS's own
+        setting).
     callback : called as ``callback(iteration, objective, relative_gradient)`` each iteration.
     """
     A, B = check_scatter_pair(A, B)
@@ -154,23 +158,24 @@ def solve(
     reg = check_real(reg, "reg", low=0)
     step = check_real(step, "step", low=0, low_inclusive=False)
     eig_floor = check_real(eig_floor, "eig_floor", low=0, low_inclusive=False)
-    check_n_threads(n_threads)
+    n_threads = check_n_threads(n_threads)
     if init is not None:
         init = as_spd(init, "init", d)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable")
-    out = _core.solve(
-        A,
-        B,
-        alpha,
-        beta,
-        solver="lbfgs" if solver == "auto" else solver,
-        max_iter=max_iter,
-        tol=tol,
-        reg=reg,
-        init=init,
-        step=step,
-        eig_floor=eig_floor,
-        callback=callback,
-    )
+    with blas_threads(n_threads):
+        out = _core.solve(
+            A,
+            B,
+            alpha,
+            beta,
+            solver="lbfgs" if solver == "auto" else solver,
+            max_iter=max_iter,
+            tol=tol,
+            reg=reg,
+            init=init,
+            step=step,
+            eig_floor=eig_floor,
+            callback=callback,
+        )
     return SolveResult(**out)
