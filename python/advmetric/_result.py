@@ -1,4 +1,4 @@
-"""The result object returned by ``solve`` in both :mod:`advmetric.aml` and :mod:`advmetric.reference`."""
+"""The result of ``solve``, shared by :mod:`advmetric.aml` and :mod:`advmetric.reference`."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 Requires the optional extra ``advmetric[dask]``. Every block of pairs is reduced where it lives
 to a :class:`~advmetric.statistics.PairStatistics` (two d x d matrices and two counts), and the
-partial statistics are merged in a tree, so workers never exchange pairs, only d x d matrices. Fit an estimator on the result with ``fit_statistics``.
+partial statistics are merged in a tree, so workers never exchange pairs, only d x d matrices.
+Fit an estimator on the result with ``fit_statistics``.
 
 Example
 -------
