@@ -7,6 +7,7 @@ with a message that names the argument, so bad input never reaches the compiled 
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
@@ -119,10 +120,22 @@ def check_int(value, name: str, *, low: int) -> int:
 
 
 def check_n_threads(n_threads) -> int:
-    """``None`` or -1: every available thread (0 for the core); otherwise a positive count."""
+    """``None`` or -1: every available thread (0 for the core); otherwise a positive count.
+
+    Counts above the number of CPUs are capped at it: the kernels are CPU-bound, so more threads
+    than CPUs only add overhead.
+    """
     if n_threads is None:
         return 0
     n_threads = check_int(n_threads, "n_threads", low=-1)
     if n_threads == 0:
         raise ValueError("n_threads must be a positive integer, -1 or None")
-    return 0 if n_threads == -1 else n_threads
+    return 0 if n_threads == -1 else min(n_threads, os.cpu_count() or 1)
+
+
+def check_scatter_finite(A: np.ndarray, B: np.ndarray) -> None:
+    """The scatter sums overflow float64 when pair differences approach 1e154."""
+    if not (np.isfinite(A).all() and np.isfinite(B).all()):
+        raise ValueError(
+            "the pair scatter matrices overflow float64 (differences too large); rescale the data"
+        )

@@ -21,6 +21,7 @@ from ._validation import (
     check_int,
     check_n_threads,
     check_real,
+    check_scatter_finite,
     check_scatter_pair,
 )
 
@@ -50,6 +51,7 @@ def pair_statistics(pairs, y, *, n_threads=None) -> tuple[np.ndarray, np.ndarray
     n_threads = check_n_threads(n_threads)
     with blas_threads(n_threads):
         A, B, _, _ = _core.pair_statistics(pairs, labels, n_threads)
+    check_scatter_finite(A, B)
     return A, B
 
 
@@ -153,7 +155,8 @@ def solve(
     beta = check_real(beta, "beta", low=0, low_inclusive=False)
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
-    max_iter = check_int(max_iter, "max_iter", low=1)
+    # The core counts iterations in a C int; more than 2^31 - 1 iterations is "no limit" anyway.
+    max_iter = min(check_int(max_iter, "max_iter", low=1), np.iinfo(np.int32).max)
     tol = check_real(tol, "tol", low=0, low_inclusive=False)
     reg = check_real(reg, "reg", low=0)
     step = check_real(step, "step", low=0, low_inclusive=False)

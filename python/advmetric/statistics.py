@@ -21,6 +21,7 @@ from ._validation import (
     as_pairs,
     as_square,
     check_n_threads,
+    check_scatter_finite,
 )
 
 __all__ = ["PairStatistics"]
@@ -163,6 +164,7 @@ class PairStatistics:
         )
 
     def _add(self, A, B, n_similar, n_dissimilar) -> None:
+        check_scatter_finite(self._A + A, self._B + B)
         self._A += A
         self._B += B
         self._n_similar += int(n_similar)
