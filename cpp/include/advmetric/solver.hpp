@@ -51,6 +51,9 @@ namespace detail {
 
 // Relative rounding error of D(M) tolerated by the LBFGS line search near the optimum.
 constexpr double kRoundingSlack = 1e-13;
+// LBFGS remakes its coordinates when this many iterations cut the gradient less than 100-fold
+// (the window doubles after each remake).
+constexpr int kRefreshWindow = 10;
 
 inline double inner(const Matrix& X, const Matrix& Y) { return X.cwiseProduct(Y).sum(); }
 
@@ -75,7 +78,10 @@ class Problem {
   void evaluate(const Matrix& M, Evaluation& e, const Matrix* basis = nullptr) {
     evaluator_(M, true, e, basis);
   }
-  const Matrix& A() const { return A_.matrix(); }
+  // c B, where c = 1 + alpha beta^2 / (2 + beta)^2 is D's weight on tr(B M^{-1}).
+  Matrix weighted_B() const {
+    return (1 + alpha_ * beta_ * beta_ / ((2 + beta_) * (2 + beta_))) * B_.matrix();
+  }
   Evaluation evaluate(const Matrix& M) {
     Evaluation e;
     evaluator_(M, true, e);
@@ -102,6 +108,7 @@ class Problem {
 
  private:
   ScatterOperand A_, B_;
+  double alpha_, beta_;
   Evaluator evaluator_;
   SolverOptions options_;
   const IterationCallback& callback_;
@@ -113,27 +120,35 @@ inline void stop_at_max_iter(SolveOutput& out) {
 }
 
 // Coordinates in which the problem is well scaled: M = T X T^T with T = L Q, where M0 = L L^T and
-// Q holds the eigenvectors of L^T A L (eigenvalues lambda). Then T T^T = M0 and T^T A T =
-// diag(lambda), and at a minimiser M0 of tr(AM) + c tr(BM^{-1}) (GMML's closed form) the Hessian
-// with respect to X is diagonal: W_jk -> (lambda_j + lambda_k) W_jk. Its inverse is the LBFGS
-// initial Hessian, which makes the iteration invariant to the scaling and rotation of the features.
+// Q, lambda are the eigenvectors and eigenvalues of c L^{-1} B L^{-T}. Then T T^T = M0, and the
+// Hessian of c tr(B M^{-1}) at M0 with respect to X is diagonal: W_jk -> (lambda_j + lambda_k) W_jk
+// (exactly, at any M0). tr(AM) is linear, so this is the whole Hessian for alpha = 0; its inverse
+// is the LBFGS initial Hessian. The iteration is then invariant to the scaling and rotation of the
+// features.
 struct ScaledCoordinates {
-  Matrix T;
+  Matrix L, Q, T;            // M0 = L L^T, T = L Q
   Matrix inverse_curvature;  // 1 / (lambda_j + lambda_k)
+
+  // T^{-1} Y without forming the inverse: Q^T L^{-1} Y.
+  Matrix solve(const Matrix& Y) const {
+    return multiply(Q, true, L.triangularView<Eigen::Lower>().solve(Y), false);
+  }
 };
 
-inline ScaledCoordinates scaled_coordinates(const Matrix& M0, const Matrix& A) {
-  const std::optional<Matrix> L = cholesky_lower(M0);
+inline ScaledCoordinates scaled_coordinates(const Matrix& M0, const Matrix& cB) {
+  std::optional<Matrix> L = cholesky_lower(M0);
   if (!L) throw std::domain_error("the initial M is not positive definite");
-  Matrix work, LAL;
-  to_basis_into(LAL, work, *L, A);
-  symmetrize(LAL);
-  const Eigensystem eig = eigensystem(LAL);
-  // A is positive semidefinite; floor lambda so that a singular A (no ridge) cannot divide by 0.
+  const auto lower = L->triangularView<Eigen::Lower>();
+  const Matrix half = lower.solve(cB);  // L^{-1} cB
+  Matrix K = lower.solve(half.transpose());
+  symmetrize(K);
+  Eigensystem eig = eigensystem(K);
+  // B is positive semidefinite; floor lambda so that a singular B (no ridge) cannot divide by 0.
   const Vector lambda =
       eig.values.cwiseMax(1e-12 * std::max(eig.values.maxCoeff(), 0.0) + std::numeric_limits<double>::min());
   const Index d = M0.rows();
-  ScaledCoordinates c{multiply(*L, false, eig.vectors, false), Matrix(d, d)};
+  ScaledCoordinates c{std::move(*L), std::move(eig.vectors), Matrix(), Matrix(d, d)};
+  c.T = multiply(c.L, false, c.Q, false);
   for (Index k = 0; k < d; ++k) {
     for (Index j = 0; j < d; ++j) c.inverse_curvature(j, k) = 1 / (lambda[j] + lambda[k]);
   }
@@ -142,10 +157,11 @@ inline ScaledCoordinates scaled_coordinates(const Matrix& M0, const Matrix& A) {
 
 inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
   const SolverOptions& opt = problem.options();
-  const ScaledCoordinates coords = scaled_coordinates(M0, problem.A());
+  const Index d = M0.rows();
+  const Matrix weighted_B = problem.weighted_B();
+  ScaledCoordinates coords = scaled_coordinates(M0, weighted_B);
   const Matrix& T = coords.T;
   const Matrix& H0 = coords.inverse_curvature;
-  const Index d = M0.rows();
   Matrix X = Matrix::Identity(d, d), M = M0;
   Evaluation cur, next;  // gradients with respect to X
   problem.evaluate(M, cur, &T);
@@ -159,9 +175,36 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
   int stored = 0, newest = memory - 1;
   auto slot = [&](int age) { return (newest - age + memory) % memory; };  // age 0 = newest
   Matrix q, r, P, X_next, M_next, s, y, work;
-  double gamma = 1;  // H0 is exact at GMML's closed form for alpha = 0
+  double gamma = 1;  // H0 is the exact Hessian for alpha = 0
+
+  // The coordinates fit the Hessian at the point where they were made. When the adversarial term
+  // moves the solution far from there, progress slows; then they are made anew at the current M.
+  // The stored curvature pairs are carried over: with R = T_new^{-1} T_old, a step s becomes
+  // R s R^T and a gradient difference y becomes R^{-T} y R^{-1} (inner products are unchanged).
+  int refreshed_at = 0, window = kRefreshWindow;
+  double refreshed_gradient = cur.relative_gradient;
+  auto refresh = [&](int it) {
+    ScaledCoordinates fresh = scaled_coordinates(M, weighted_B);
+    const Matrix R = fresh.solve(coords.T);
+    const Matrix R_inverse = coords.solve(fresh.T);
+    for (int age = 0; age < stored; ++age) {
+      const int i = slot(age);
+      S[i] = multiply(multiply(R, false, S[i], false), false, R, true);
+      Y[i] = multiply(multiply(R_inverse, true, Y[i], false), false, R_inverse, false);
+    }
+    coords = std::move(fresh);
+    X.setIdentity();
+    problem.evaluate(M, cur, &T);
+    if (stored > 0) gamma = inner(S[slot(0)], Y[slot(0)]) / inner(Y[slot(0)], H0.cwiseProduct(Y[slot(0)]));
+    refreshed_at = it;
+    refreshed_gradient = cur.relative_gradient;
+  };
 
   for (int it = 1; it <= opt.max_iter; ++it) {
+    if (it - refreshed_at > window && cur.relative_gradient > 1e-2 * refreshed_gradient) {
+      refresh(it);
+      window *= 2;  // a problem that stays slow is not helped by ever more frequent refreshes
+    }
     // Two-loop recursion with the initial inverse Hessian gamma * H0 (elementwise).
     q = cur.gradient;
     for (int age = 0; age < stored; ++age) {
