@@ -5,7 +5,19 @@ from __future__ import annotations
 from . import _backend, aml, reference
 from ._core import __version__
 from ._result import SolveResult
+from .estimators import AML, GMML, AML_Supervised, GMML_Supervised
+from .statistics import PairStatistics
 
 _backend.load_scipy_blas()
 
-__all__ = ["SolveResult", "__version__", "aml", "reference"]
+__all__ = [
+    "AML",
+    "GMML",
+    "AML_Supervised",
+    "GMML_Supervised",
+    "PairStatistics",
+    "SolveResult",
+    "__version__",
+    "aml",
+    "reference",
+]
