@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from advmetric.demo import main, make_synthetic, run_demo
 
