@@ -69,6 +69,7 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
         params["beta"] = check_real(self.beta, "beta", low=0, low_inclusive=False)
         params["max_iter"] = check_int(self.max_iter, "max_iter", low=1)
         params["tol"] = check_real(self.tol, "tol", low=0, low_inclusive=False)
+        params["step"] = check_real(self.step, "step", low=0, low_inclusive=False)
         if self.solver not in aml.SOLVERS:
             raise ValueError(f"solver must be one of {aml.SOLVERS}, got {self.solver!r}")
         if isinstance(self.init, str):
@@ -123,6 +124,7 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
             solver=self.solver,
             max_iter=params["max_iter"],
             tol=params["tol"],
+            step=params["step"],
             reg=params["reg"],
             init=init,
             n_threads=self.n_jobs,
@@ -242,6 +244,8 @@ class AML(_PairsLearner):
     max_iter : int, default 1000
     tol : float, default 1e-8
         On the relative gradient norm ``||M^{1/2} grad D M^{1/2}||_F / D(M)``.
+    step : float, default 1e-3
+        The fixed step rho of ``solver="paper"`` (ignored by the other solvers).
     reg : float, default 1e-6
         Ridge ``reg * tr(A)/d`` (resp. ``tr(B)/d``) on the scatter matrices; keeps rank-deficient
         data (fewer pairs than features, constant or duplicated features) fittable.
@@ -272,6 +276,7 @@ class AML(_PairsLearner):
         solver="auto",
         max_iter=1000,
         tol=1e-8,
+        step=1e-3,
         reg=1e-6,
         init="auto",
         verbose=False,
@@ -283,6 +288,7 @@ class AML(_PairsLearner):
         self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
+        self.step = step
         self.reg = reg
         self.init = init
         self.verbose = verbose
@@ -416,6 +422,7 @@ class AML_Supervised(_SupervisedLearner):
         solver="auto",
         max_iter=1000,
         tol=1e-8,
+        step=1e-3,
         reg=1e-6,
         init="auto",
         verbose=False,
@@ -429,6 +436,7 @@ class AML_Supervised(_SupervisedLearner):
         self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
+        self.step = step
         self.reg = reg
         self.init = init
         self.verbose = verbose

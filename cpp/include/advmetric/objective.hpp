@@ -17,27 +17,33 @@
 
 namespace advmetric {
 
-// The spectral functions of the adversarial term and their exact divided differences.
+// The spectral functions of the adversarial term and their exact divided differences, written
+// with the bounded factors r(l) = 1/(2 + beta l^2), p(l) = l^2 r(l) <= 1/beta and
+// q(l) = l r(l), so that no intermediate overflows or underflows to a NaN for any finite l > 0.
 struct AdversarialSpectrum {
   double beta;
 
+  double r(double l) const { return 1 / (2 + beta * l * l); }
+  double p(double l) const { return 1 / (beta + 2 / (l * l)); }
+  double q(double l) const { return 1 / (2 / l + beta * l); }
+
+  // h_+(l) = l^5 / (2 + beta l^2)^2 = l p(l)^2.
   double h_plus(double l) const {
-    const double q = 2 + beta * l * l;
-    return l * l * l * l * l / (q * q);
+    const double pl = p(l);
+    return l * pl * pl;
   }
   double h_minus(double l) const { return 1 / (l * (2 + beta) * (2 + beta)); }
 
   // (h_+(a) - h_+(b)) / (a - b), with the subtraction cancelled algebraically:
   //   [4 (a^4 + a^3 b + a^2 b^2 + a b^3 + b^4) + 4 beta a^2 b^2 (a^2 + a b + b^2) + beta^2 a^4 b^4]
-  //   / ((2 + beta a^2)^2 (2 + beta b^2)^2).
-  // Every term is positive for a, b > 0, so it is accurate for equal, nearly equal and distant
-  // eigenvalues alike; at a == b it is h_+'(a). No division by an eigenvalue gap.
+  //   / ((2 + beta a^2)^2 (2 + beta b^2)^2),
+  // here with every monomial distributed over the bounded factors r, p, q of a and b. Every term
+  // is positive for a, b > 0, so it is accurate for equal, nearly equal and distant eigenvalues
+  // alike; at a == b it is h_+'(a). No division by an eigenvalue gap.
   double divided_plus(double a, double b) const {
-    const double a2 = a * a, b2 = b * b, ab = a * b;
-    const double qa = 2 + beta * a2, qb = 2 + beta * b2;
-    const double num = 4 * (a2 * a2 + a2 * ab + ab * ab + ab * b2 + b2 * b2) +
-                       4 * beta * ab * ab * (a2 + ab + b2) + beta * beta * ab * ab * ab * ab;
-    return num / (qa * qa * qb * qb);
+    const double ra = r(a), rb = r(b), pa = p(a), pb = p(b), qq = q(a) * q(b);
+    return 4 * (pa * pa * rb * rb + pa * qq * rb + pa * pb * ra * rb + pb * qq * ra + pb * pb * ra * ra) +
+           4 * beta * pa * pb * (pa * rb + qq + pb * ra) + beta * beta * pa * pa * pb * pb;
   }
   // (h_-(a) - h_-(b)) / (a - b) = -1 / (a b (2 + beta)^2), exact.
   double divided_minus(double a, double b) const { return -1 / (a * b * (2 + beta) * (2 + beta)); }
@@ -143,7 +149,8 @@ class Evaluator {
     }
     symmetrize(out.gradient);
     const Vector root = l.cwiseSqrt();
-    out.relative_gradient = (root.asDiagonal() * G_eig_ * root.asDiagonal()).norm() / std::abs(value);
+    // stableNorm: the squares of entries of a 1e200-scaled problem would overflow.
+    out.relative_gradient = (root.asDiagonal() * G_eig_ * root.asDiagonal()).stableNorm() / std::abs(value);
   }
 
  private:

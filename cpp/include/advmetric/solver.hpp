@@ -65,13 +65,15 @@ inline std::string number(double x) {
 
 class Problem {
  public:
+  // `scale`: the factor A and B were divided by; objective values are reported times it.
   Problem(Matrix A, Matrix B, double alpha, double beta, const SolverOptions& options,
-          const IterationCallback& callback)
+          const IterationCallback& callback, double scale = 1)
       : A_(std::move(A)),
         B_(std::move(B)),
         evaluator_(A_, B_, alpha, beta),
         options_(options),
-        callback_(callback) {}
+        callback_(callback),
+        scale_(scale) {}
 
   // D and grad D at M into `e`, reusing its storage; with `basis` = T, the gradient with respect
   // to X for M = T X T^T.
@@ -92,9 +94,9 @@ class Problem {
   bool record(SolveOutput& out, const Matrix& M, const Evaluation& e, int iteration) const {
     out.M = M;
     out.n_iter = iteration;
-    out.objective.push_back(e.value);
+    out.objective.push_back(e.value * scale_);
     out.relative_gradient.push_back(e.relative_gradient);
-    if (iteration > 0 && callback_) callback_({iteration, e.value, e.relative_gradient});
+    if (iteration > 0 && callback_) callback_({iteration, e.value * scale_, e.relative_gradient});
     if (e.relative_gradient <= options_.tol) {
       out.converged = true;
       out.message = "converged: relative gradient norm " + number(e.relative_gradient) + " <= tol " +
@@ -105,6 +107,7 @@ class Problem {
   }
 
   const SolverOptions& options() const { return options_; }
+  double scale() const { return scale_; }
 
  private:
   ScatterOperand A_, B_;
@@ -112,6 +115,7 @@ class Problem {
   Evaluator evaluator_;
   SolverOptions options_;
   const IterationCallback& callback_;
+  double scale_;
 };
 
 inline void stop_at_max_iter(SolveOutput& out) {
@@ -334,7 +338,7 @@ inline void paper_algorithm(Problem& problem, Matrix M, SolveOutput& out) {
       }
     }
     if (!next.feasible || next.value > 1e12 * start_value) {
-      out.message = "diverged: the fixed step " + number(opt.step) +
+      out.message = "diverged: the fixed step " + number(opt.step / problem.scale()) +
                     " is too large for this problem (returning the last finite iterate)";
       return;
     }
@@ -361,6 +365,17 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
                          const std::optional<Matrix>& init, const SolverOptions& options,
                          const IterationCallback& callback = {}) {
   auto [A_r, B_r] = ridge(A, B, options.reg);
+  // D scales with the data (A, B -> s^2 A, s^2 B gives D -> s^2 D, the same minimiser), so the
+  // solvers work on A / sigma, B / sigma with sigma = mean diagonal entry: data scaled by 1e100 or
+  // 1e-100 neither overflows nor underflows. Objective values are reported in the original scale,
+  // and the paper's fixed step is scaled so that its iterates are unchanged.
+  const double sigma = (A_r.trace() + B_r.trace()) / static_cast<double>(2 * A_r.rows());
+  SolverOptions scaled_options = options;
+  if (sigma > 0 && std::isfinite(sigma)) {
+    A_r /= sigma;
+    B_r /= sigma;
+    scaled_options.step *= sigma;
+  }
   Matrix M0;
   if (init) {
     M0 = *init;
@@ -369,7 +384,8 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
   } else {
     M0 = gmml(A_r, B_r);
   }
-  detail::Problem problem(std::move(A_r), std::move(B_r), alpha, beta, options, callback);
+  detail::Problem problem(std::move(A_r), std::move(B_r), alpha, beta, scaled_options, callback,
+                          sigma > 0 && std::isfinite(sigma) ? sigma : 1.0);
   SolveOutput out;
   switch (options.kind) {
     case SolverKind::LBFGS:
