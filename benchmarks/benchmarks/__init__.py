@@ -1,0 +1,1 @@
+"""asv benchmarks of advmetric (see the README's Performance section)."""
