@@ -26,7 +26,7 @@ void adversarial_pairs(const Matrix& M, const Pairs& pairs, const std::int8_t* l
   const Matrix T = from_spectrum(eig.vectors, shrink);  // symmetric: rows serve as columns
   const double dissimilar_factor = beta / (2 + beta);
   const Index n = pairs.size(), d = pairs.dim();
-  const int threads = thread_count(n_threads, n, 256);
+  const int threads = thread_count(n_threads, n, min_items_for(static_cast<double>(d) * d));
   const Index chunk = scatter_chunk_rows(d);
 
 #pragma omp parallel num_threads(threads)

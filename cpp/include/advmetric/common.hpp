@@ -3,6 +3,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #ifdef _OPENMP
@@ -44,6 +45,13 @@ inline int this_thread() {
 #else
   return 0;
 #endif
+}
+
+// Items per thread so that each thread gets at least ~2^18 multiply-adds when one item costs
+// `cost` of them: below that, waking a thread team costs more than it saves (and idle OpenMP
+// workers spin-waiting steal the core from the BLAS threads that run next).
+inline Index min_items_for(double cost) {
+  return std::max<Index>(1, static_cast<Index>(std::ceil(262144.0 / std::max(cost, 1.0))));
 }
 
 // Item range [begin, end) of thread `t` out of `threads` for a static, deterministic split.

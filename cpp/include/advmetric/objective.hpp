@@ -181,7 +181,7 @@ Matrix gradient_pairwise(const Matrix& M, const Pairs& pairs, const std::int8_t*
   const Matrix& U = eig.vectors;
   const GradientKernels K = gradient_kernels(eig.values, alpha, beta);
   const Index n = pairs.size(), d = pairs.dim();
-  const int threads = thread_count(n_threads, n, 64);
+  const int threads = thread_count(n_threads, n, min_items_for(2.0 * d * d));
   std::vector<Matrix> partial(threads);
 
 #pragma omp parallel num_threads(threads)

@@ -80,7 +80,7 @@ inline Index scatter_chunk_rows(Index d) {
 template <class Pairs>
 Scatter scatter_matrices_eigen(const Pairs& pairs, const std::int8_t* labels, int n_threads) {
   const Index n = pairs.size(), d = pairs.dim();
-  const int threads = thread_count(n_threads, n, 512);
+  const int threads = thread_count(n_threads, n, min_items_for(0.5 * d * d));
   const Index chunk = scatter_chunk_rows(d);
   std::vector<Matrix> partial_A(threads), partial_B(threads);
   std::vector<Index> count_A(threads, 0), count_B(threads, 0);
