@@ -2,9 +2,9 @@
 
 The method names and their meaning follow metric-learn, so that code written for metric-learn's
 learners works unchanged: ``transform``, ``get_mahalanobis_matrix``, ``get_metric``,
-``pair_distance`` and ``pair_score``; and for learners fitted on pairs, the pair classifier
-methods ``decision_function``, ``predict``, ``score``, ``set_threshold`` and
-``calibrate_threshold``.
+``pair_distance`` and ``pair_score`` (:class:`MahalanobisMixin`); and for learners fitted on
+pairs, the pair classifier methods ``decision_function``, ``predict``, ``score``,
+``set_threshold`` and ``calibrate_threshold`` (:class:`PairsClassifierMixin`).
 """
 
 from __future__ import annotations
@@ -12,52 +12,111 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import TransformerMixin
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
+from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import as_pair_labels, as_pairs
+from ._validation import as_pair_labels, as_pairs, check_not_text
 
-__all__ = ["MahalanobisMixin", "PairsClassifierMixin"]
+__all__ = ["MahalanobisDistance", "MahalanobisMixin", "PairsClassifierMixin"]
 
 
 class MahalanobisDistance:
-    """The learned distance ``sqrt((u - v)^T M (u - v))`` as a picklable callable.
+    """The learned distance ``sqrt((u - v)^T M (u - v))`` with ``M = L^T L``, as a callable.
 
-    Usable wherever scikit-learn takes a metric callable, e.g.
-    ``KNeighborsClassifier(metric=model.get_metric())``.
+    Returned by ``get_metric()``. It holds its own copy of ``L``, so refitting the estimator does
+    not change it; it pickles, so it can be used wherever scikit-learn takes a metric callable,
+    e.g. ``KNeighborsClassifier(metric=model.get_metric())``.
+
+    Parameters
+    ----------
+    components : array-like of shape (n_components, n_features)
+        The matrix ``L``.
     """
 
-    def __init__(self, components: np.ndarray):
+    def __init__(self, components):
         self.components = np.array(components, dtype=np.float64)
 
-    def __call__(self, u, v) -> float:
-        diff = np.asarray(u, dtype=np.float64) - np.asarray(v, dtype=np.float64)
-        if diff.shape != (self.components.shape[1],):
+    def __call__(self, u, v, squared=False) -> float:
+        """Distance between the points ``u`` and ``v`` (1-D, n_features each).
+
+        Parameters
+        ----------
+        u, v : array-like of shape (n_features,)
+        squared : bool, default False
+            Return the squared distance ``(u - v)^T M (u - v)`` instead.
+
+        Returns
+        -------
+        float
+        """
+        n_features = self.components.shape[1]
+        u = np.asarray(u, dtype=np.float64)
+        v = np.asarray(v, dtype=np.float64)
+        if u.shape != (n_features,) or v.shape != (n_features,):
             raise ValueError(
-                f"the metric takes two vectors of {self.components.shape[1]} features, "
-                f"got shape {np.shape(u)} and {np.shape(v)}"
+                f"the metric takes two 1-D vectors of {n_features} features, "
+                f"got shapes {u.shape} and {v.shape}"
             )
-        projected = self.components @ diff
-        return float(np.sqrt(projected @ projected))
+        projected = self.components @ (u - v)
+        squared_distance = float(projected @ projected)
+        return squared_distance if squared else float(np.sqrt(squared_distance))
+
+    def __repr__(self) -> str:
+        return f"MahalanobisDistance(n_features={self.components.shape[1]})"
 
 
-class MahalanobisMixin(TransformerMixin):
-    """Methods of a fitted Mahalanobis metric ``M = L^T L`` with ``L = components_``."""
+class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """Methods of a fitted Mahalanobis metric ``M = L^T L`` with ``L = components_``.
+
+    ``get_feature_names_out`` (from scikit-learn's ``ClassNamePrefixFeaturesOutMixin``) names the
+    outputs of ``transform`` after the class, e.g. ``aml_supervised0``, ``aml_supervised1``, ...
+    """
+
+    @property
+    def _n_features_out(self) -> int:
+        """Output dimension of ``transform``; used by ``get_feature_names_out``."""
+        return self.components_.shape[0]
 
     def transform(self, X) -> np.ndarray:
-        """Map ``X`` to the space where the learned metric is Euclidean: ``X @ components_.T``."""
+        """Map ``X`` to the space where the learned metric is Euclidean.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            ``X @ components_.T``, so that ``||L x - L x'||^2 = (x - x')^T M (x - x')``.
+        """
         check_is_fitted(self, "components_")
+        check_not_text(X, "X")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return X @ self.components_.T
 
     def get_mahalanobis_matrix(self) -> np.ndarray:
-        """The learned matrix ``M = components_.T @ components_`` (n_features x n_features)."""
+        """The learned Mahalanobis matrix.
+
+        Returns
+        -------
+        ndarray of shape (n_features, n_features)
+            ``components_.T @ components_`` (a new array). With ``n_components`` set it is the
+            rank-``n_components`` truncation of the learned M.
+        """
         check_is_fitted(self, "components_")
         return self.components_.T @ self.components_
 
     def get_metric(self) -> MahalanobisDistance:
-        """A function ``metric(u, v)`` returning the learned (non-squared) distance."""
+        """The learned distance as a function of two points.
+
+        Returns
+        -------
+        MahalanobisDistance
+            ``metric(u, v, squared=False)`` returns ``sqrt((u - v)^T M (u - v))`` for 1-D ``u``
+            and ``v``; usable as ``KNeighborsClassifier(metric=...)``.
+        """
         check_is_fitted(self, "components_")
         return MahalanobisDistance(self.components_)
 
@@ -72,44 +131,121 @@ class MahalanobisMixin(TransformerMixin):
         return pairs
 
     def pair_distance(self, pairs) -> np.ndarray:
-        """Learned distance ``sqrt((x - x')^T M (x - x'))`` of every pair (n_pairs, 2, d)."""
+        """The learned (non-squared) distance of every pair.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_pairs,)
+            ``sqrt((x - x')^T M (x - x'))`` for every pair ``(x, x')``.
+        """
         pairs = self._checked_pairs(pairs)
         projected = (pairs[:, 0] - pairs[:, 1]) @ self.components_.T
         return np.sqrt(np.einsum("ij,ij->i", projected, projected))
 
     def pair_score(self, pairs) -> np.ndarray:
-        """Similarity of every pair: minus :meth:`pair_distance` (higher = more similar)."""
+        """Similarity of every pair: the opposite of :meth:`pair_distance`.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_pairs,)
+            ``-pair_distance(pairs)``: higher means more similar.
+        """
         return -self.pair_distance(pairs)
 
 
-_STRATEGIES = ("accuracy", "f_beta", "max_tpr", "max_tnr")
+STRATEGIES = ("accuracy", "f_beta", "max_tpr", "max_tnr")
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def check_calibration_params(strategy="accuracy", min_rate=None, beta=1.0) -> None:
+    """Raise ``ValueError`` unless the arguments of ``calibrate_threshold`` are usable."""
+    if not isinstance(strategy, str) or strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    if strategy in ("max_tpr", "max_tnr") and not (_is_real(min_rate) and 0 <= min_rate <= 1):
+        raise ValueError(f"min_rate must be a number in [0, 1] for {strategy!r}, got {min_rate!r}")
+    if strategy == "f_beta" and not (_is_real(beta) and 0 <= beta < np.inf):
+        raise ValueError(f"beta must be a finite number >= 0 for 'f_beta', got {beta!r}")
 
 
 class PairsClassifierMixin:
-    """Classifies pairs as similar (+1) or dissimilar (-1) by thresholding the learned distance."""
+    """Classifies pairs as similar (+1) or dissimilar (-1) by thresholding the learned distance.
 
-    # Pairs are labelled -1 (dissimilar) or +1 (similar).
-    classes_ = np.array([-1, 1])
+    As in metric-learn, ``threshold_`` is a distance: pairs with ``pair_distance <= threshold_``
+    are predicted similar.
+    """
 
     def decision_function(self, pairs) -> np.ndarray:
-        """The opposite of the learned distance: high for similar pairs, low for dissimilar ones."""
+        """Confidence that each pair is similar: the opposite of the learned distance.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_pairs,)
+            ``-pair_distance(pairs)``.
+        """
         return self.pair_score(pairs)
 
     def predict(self, pairs) -> np.ndarray:
-        """+1 where the learned distance is at most ``threshold_``, -1 elsewhere."""
+        """Classify pairs: +1 (similar) where the learned distance is at most ``threshold_``.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_pairs,)
+            +1 or -1 for each pair.
+        """
         check_is_fitted(self, "threshold_")
         return np.where(self.pair_distance(pairs) <= self.threshold_, 1, -1)
 
     def score(self, pairs, y) -> float:
-        """ROC-AUC of :meth:`decision_function` against the pair labels ``y``."""
+        """ROC-AUC of :meth:`decision_function` on labelled pairs (independent of the threshold).
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features)
+        y : array-like of shape (n_pairs,)
+            +1 (similar) or -1 (dissimilar); both must occur.
+
+        Returns
+        -------
+        float
+            Area under the ROC curve, in [0, 1].
+        """
         pairs = self._checked_pairs(pairs)
         y = as_pair_labels(y, pairs.shape[0])
         return float(roc_auc_score(y, self.decision_function(pairs)))
 
     def set_threshold(self, threshold):
-        """Set the distance below which (inclusive) pairs are predicted similar; returns self."""
+        """Set the distance at or below which pairs are predicted similar.
+
+        Parameters
+        ----------
+        threshold : float
+            The new ``threshold_`` (a distance, so normally >= 0).
+
+        Returns
+        -------
+        self
+        """
         check_is_fitted(self, "components_")
-        if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real):
+        if not _is_real(threshold):
             raise TypeError(f"threshold must be a real number, got {type(threshold).__name__}")
         if not np.isfinite(threshold):
             raise ValueError(f"threshold must be finite, got {threshold}")
@@ -117,84 +253,115 @@ class PairsClassifierMixin:
         return self
 
     def calibrate_threshold(self, pairs, y, strategy="accuracy", min_rate=None, beta=1.0):
-        """Choose ``threshold_`` to maximise a criterion on labelled pairs; returns self.
+        """Choose ``threshold_`` to maximise a criterion on labelled pairs.
 
         Parameters
         ----------
         pairs : array-like of shape (n_pairs, 2, n_features)
-        y : array-like of shape (n_pairs,), labels in {-1, +1}
-        strategy : {"accuracy", "f_beta", "max_tpr", "max_tnr"}
+            Validation pairs.
+        y : array-like of shape (n_pairs,)
+            Their labels, +1 (similar) or -1 (dissimilar).
+        strategy : {"accuracy", "f_beta", "max_tpr", "max_tnr"}, default "accuracy"
             "accuracy": the highest accuracy. "f_beta": the highest F-beta score of the similar
-            class. "max_tpr": the highest true positive rate with a true negative rate of at
-            least ``min_rate``. "max_tnr": the highest true negative rate with a true positive
-            rate of at least ``min_rate``.
-        min_rate : float in [0, 1], required for "max_tpr" and "max_tnr".
-        beta : float > 0, the F-beta weight for "f_beta".
+            class. "max_tpr": the highest true positive rate among thresholds whose true negative
+            rate is at least ``min_rate`` (ties: the highest true negative rate). "max_tnr": the
+            highest true negative rate among thresholds whose true positive rate is at least
+            ``min_rate`` (ties: the highest true positive rate). Every strategy but "accuracy"
+            needs both labels in ``y``.
+        min_rate : float in [0, 1], optional
+            Required for "max_tpr" and "max_tnr".
+        beta : float >= 0, default 1.0
+            Weight of recall in the F-beta score ("f_beta" only).
+
+        Returns
+        -------
+        self
+
+        Notes
+        -----
+        Ties between thresholds with the same criterion are broken towards accepting fewer pairs
+        as similar; when rejecting every pair is best, ``threshold_`` is set just below the
+        smallest distance.
         """
-        if strategy not in _STRATEGIES:
-            raise ValueError(f"strategy must be one of {_STRATEGIES}, got {strategy!r}")
-        if strategy in ("max_tpr", "max_tnr"):
-            if (
-                isinstance(min_rate, (bool, np.bool_))
-                or not isinstance(min_rate, numbers.Real)
-                or not 0 <= min_rate <= 1
-            ):
-                raise ValueError(f"min_rate must be a number in [0, 1] for {strategy!r}")
-        if strategy == "f_beta" and (
-            isinstance(beta, (bool, np.bool_)) or not isinstance(beta, numbers.Real) or beta <= 0
-        ):
-            raise ValueError(f"beta must be a positive number, got {beta!r}")
+        check_calibration_params(strategy, min_rate, beta)
         pairs = self._checked_pairs(pairs)
         y = as_pair_labels(y, pairs.shape[0])
-        distance = self.pair_distance(pairs)
-        if strategy == "accuracy":
-            self.threshold_ = _accuracy_threshold(distance, y)
-        elif strategy == "f_beta":
-            self.threshold_ = _f_beta_threshold(distance, y, beta)
-        else:
-            self.threshold_ = _rate_threshold(distance, y, strategy, min_rate)
+        self.threshold_ = calibrated_threshold(
+            self.pair_distance(pairs), y, strategy, min_rate, beta
+        )
         return self
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.target_tags.required = True
+        return tags
 
-def _below(distance: np.ndarray, value: float) -> float:
-    """The largest distance strictly below ``value`` (or just below the smallest distance)."""
-    smaller = distance[distance < value]
-    if smaller.size:
-        return float(smaller.max())
+
+def calibrated_threshold(distance, y, strategy="accuracy", min_rate=None, beta=1.0) -> float:
+    """The distance threshold chosen by ``strategy`` for pairs at ``distance`` with labels ``y``.
+
+    Arguments as in :meth:`PairsClassifierMixin.calibrate_threshold`; ``y`` holds -1 and +1.
+    """
+    if strategy != "accuracy" and not (np.any(y == 1) and np.any(y == -1)):
+        raise ValueError(
+            f"strategy {strategy!r} needs both similar (+1) and dissimilar (-1) pairs in y"
+        )
+    if strategy == "accuracy":
+        return _accuracy_threshold(distance, y)
+    if strategy == "f_beta":
+        return _f_beta_threshold(distance, y, beta)
+    return _rate_threshold(distance, y, strategy, min_rate)
+
+
+def _reject_all(distance: np.ndarray) -> float:
+    """A threshold just below the smallest distance: every pair is predicted dissimilar."""
     return float(np.nextafter(distance.min(), -np.inf))
 
 
 def _accuracy_threshold(distance: np.ndarray, y: np.ndarray) -> float:
-    # Candidate thresholds: accept nothing, or accept every pair up to each distinct distance.
+    # Candidates: accept nothing, or accept every pair up to each distinct distance (ties are
+    # accepted or rejected together).
     order = np.argsort(distance, kind="stable")
     d_sorted, y_sorted = distance[order], y[order]
     last_of_value = np.r_[d_sorted[1:] != d_sorted[:-1], True]
     accepted_similar = np.cumsum(y_sorted == 1)[last_of_value]
     accepted_dissimilar = np.cumsum(y_sorted == -1)[last_of_value]
-    n_dissimilar = int((y == -1).sum())
+    n_dissimilar = int(np.sum(y == -1))
     correct = accepted_similar + (n_dissimilar - accepted_dissimilar)
-    candidates = d_sorted[last_of_value]
     if n_dissimilar >= correct.max():  # rejecting every pair is at least as good
-        return _below(distance, distance.min())
-    return float(candidates[np.argmax(correct)])
+        return _reject_all(distance)
+    return float(d_sorted[last_of_value][np.argmax(correct)])
 
 
 def _f_beta_threshold(distance: np.ndarray, y: np.ndarray, beta: float) -> float:
+    # Thresholds on the score -distance, increasing; the last (precision 1, recall 0) point of the
+    # curve has no threshold. Accepting no pair never maximises F-beta (its F-beta is 0).
     precision, recall, thresholds = precision_recall_curve(y, -distance, pos_label=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         f_beta = (1 + beta**2) * precision * recall / (beta**2 * precision + recall)
-    f_beta = np.nan_to_num(f_beta[:-1], nan=0.0)  # the last point has no threshold
-    return float(-thresholds[np.argmax(f_beta)])
+    f_beta = np.nan_to_num(f_beta[:-1], nan=0.0)
+    # argmax takes the first maximum, i.e. the lowest score threshold: on ties, turn to the last
+    # one, which accepts fewest pairs.
+    best = len(f_beta) - 1 - np.argmax(f_beta[::-1])
+    return float(-thresholds[best])
 
 
 def _rate_threshold(distance: np.ndarray, y: np.ndarray, strategy: str, min_rate: float) -> float:
+    # roc_curve's thresholds decrease along the curve; the first one (+inf) accepts nothing.
     fpr, tpr, thresholds = roc_curve(y, -distance, pos_label=1, drop_intermediate=False)
+    tnr = 1 - fpr
     if strategy == "max_tpr":
-        feasible = np.flatnonzero(1 - fpr >= min_rate)
-        best = feasible[np.argmax(tpr[feasible])]
+        feasible = np.flatnonzero(tnr >= min_rate)  # never empty: the first point has tnr = 1
+        target, other = tpr[feasible], tnr[feasible]
     else:
-        feasible = np.flatnonzero(tpr >= min_rate)
-        best = feasible[np.argmax(1 - fpr[feasible])]
-    if not np.isfinite(thresholds[best]):  # roc_curve's "accept nothing" point
-        return _below(distance, distance.min())
+        feasible = np.flatnonzero(tpr >= min_rate)  # never empty: the last point has tpr = 1
+        target, other = tnr[feasible], tpr[feasible]
+    # lexicographic maximum of (target rate, other rate); the first of any remaining tie
+    best = feasible[np.lexsort((-other, -target))[0]]
+    if not np.isfinite(thresholds[best]):
+        return _reject_all(distance)
     return float(-thresholds[best])

@@ -38,6 +38,29 @@ def as_float_array(value, name: str) -> np.ndarray:
     return array
 
 
+def check_not_text(value, name: str) -> None:
+    """Refuse strings and bytes, which scikit-learn's validation would parse as numbers.
+
+    For the estimators, whose 2-D input goes through scikit-learn's ``validate_data``: arrays of
+    strings or bytes, and object arrays holding any, raise ``TypeError``. Object arrays of numbers
+    stay accepted (scikit-learn's ``check_dtype_object`` requires it). Objects without a numpy
+    dtype (data frames, ragged lists) are left to ``validate_data``.
+    """
+    dtype = getattr(value, "dtype", None)
+    if dtype is None and isinstance(value, (list, tuple)):
+        try:
+            value = np.asarray(value)
+        except ValueError:  # ragged nested sequences
+            return
+        dtype = value.dtype
+    if not isinstance(dtype, np.dtype):
+        return
+    if dtype.kind in "SU":
+        raise TypeError(f"{name} must be numeric, got dtype {dtype}")
+    if dtype.kind == "O" and any(isinstance(v, (str, bytes)) for v in np.asarray(value).flat):
+        raise TypeError(f"{name} must be numeric, got an object array holding strings")
+
+
 def as_pairs(pairs, name: str = "pairs") -> np.ndarray:
     array = as_float_array(pairs, name)
     if array.ndim != 3 or array.shape[1] != 2:

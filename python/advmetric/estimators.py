@@ -3,56 +3,91 @@
 * :class:`AML` and :class:`GMML` learn from pairs ``(n_pairs, 2, n_features)`` labelled +1
   (similar) or -1 (dissimilar), and classify pairs afterwards (metric-learn's pair learners).
 * :class:`AML_Supervised` and :class:`GMML_Supervised` learn from examples with class labels,
-  sampling similar pairs within classes and dissimilar pairs across them.
+  sampling similar pairs within classes and dissimilar pairs across them
+  (:mod:`advmetric.constraints`).
 
 All four are transformers (``transform`` maps to the space where the learned metric is
-Euclidean) with metric-learn's Mahalanobis methods.
+Euclidean) with metric-learn's Mahalanobis methods (:mod:`advmetric._mahalanobis`).
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from . import _core, aml
-from ._mahalanobis import MahalanobisMixin, PairsClassifierMixin
+from ._backend import blas_threads
+from ._mahalanobis import (
+    MahalanobisMixin,
+    PairsClassifierMixin,
+    calibrated_threshold,
+    check_calibration_params,
+)
 from ._validation import (
     as_pair_labels,
     as_pairs,
     as_spd,
     check_int,
     check_n_threads,
+    check_not_text,
     check_real,
+    check_scatter_finite,
 )
+from .constraints import check_n_constraints, encode_classes, iter_pair_chunks
 from .statistics import PairStatistics
 
 __all__ = ["AML", "GMML", "AML_Supervised", "GMML_Supervised"]
 
-#: Upper bound on the default number of sampled pairs, ``1000 c (c - 1)`` for c classes.
-MAX_DEFAULT_CONSTRAINTS = 1_000_000
-_SAMPLING_CHUNK = 1 << 20
+INITS = ("gmml", "identity")
 
 
 def _is_dask_collection(value) -> bool:
     return type(value).__module__.split(".")[0] == "dask"
 
 
+def _user_stacklevel() -> int:
+    """``stacklevel`` for a warning issued by this function's caller that points at the first
+    frame outside advmetric (the user's ``fit`` call, or scikit-learn's in a pipeline)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("advmetric."):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _components_from_matrix(M: np.ndarray, n_components) -> np.ndarray:
+    """L with rows ``sqrt(w_i) v_i^T`` for the largest eigenpairs of M (all by default).
+
+    Rows are ordered by decreasing eigenvalue, so ``L^T L`` is the best rank-``n_components``
+    approximation of M.
+    """
+    w, V = np.linalg.eigh(M)
+    order = np.argsort(w)[::-1]
+    if n_components is not None:
+        order = order[:n_components]
+    return np.sqrt(np.maximum(w[order], 0.0))[:, None] * V[:, order].T
+
+
 class _MetricLearner(MahalanobisMixin, BaseEstimator):
-    """Shared fitting machinery: scatter statistics in, learned metric out."""
+    """Shared fitting machinery: scatter statistics in, learned metric out.
 
-    _adversarial = True  # False for GMML
+    Subclasses set ``_adversarial`` (False for GMML's closed form) and define the parameters in
+    ``__init__``; every parameter is validated in ``fit`` (scikit-learn's convention).
+    """
 
-    # -- parameter checks (in fit, as scikit-learn asks) ----------------------------------------
-    def _check_common_params(self, n_features: int) -> dict:
+    _adversarial = True
+
+    # -- parameter checks ------------------------------------------------------------------------
+    def _check_params(self, n_features: int) -> dict:
         params = {
+            "n_features": n_features,
             "reg": check_real(self.reg, "reg", low=0),
             "n_threads": check_n_threads(self.n_jobs),
+            "n_components": None,
         }
         if self.n_components is not None:
             n_components = check_int(self.n_components, "n_components", low=1)
@@ -61,50 +96,65 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
                     f"n_components={n_components} is larger than the number of features "
                     f"({n_features})"
                 )
-        return params
-
-    def _check_solver_params(self, n_features: int) -> dict:
-        params = self._check_common_params(n_features)
+            params["n_components"] = n_components
+        if not self._adversarial:
+            return params
         params["alpha"] = check_real(self.alpha, "alpha", low=0)
         params["beta"] = check_real(self.beta, "beta", low=0, low_inclusive=False)
         params["max_iter"] = check_int(self.max_iter, "max_iter", low=1)
         params["tol"] = check_real(self.tol, "tol", low=0, low_inclusive=False)
         params["step"] = check_real(self.step, "step", low=0, low_inclusive=False)
-        if self.solver not in aml.SOLVERS:
+        if not isinstance(self.solver, str) or self.solver not in aml.SOLVERS:
             raise ValueError(f"solver must be one of {aml.SOLVERS}, got {self.solver!r}")
         if isinstance(self.init, str):
-            if self.init not in ("auto", "gmml", "identity"):
+            if self.init not in INITS:
                 raise ValueError(
-                    f"init must be 'auto', 'gmml', 'identity' or an SPD matrix, got {self.init!r}"
+                    f"init must be 'gmml', 'identity' or an SPD matrix, got {self.init!r}"
                 )
+            params["init"] = self.init
         else:
-            params["init_matrix"] = as_spd(self.init, "init", n_features)
+            params["init"] = as_spd(self.init, "init", n_features)
         return params
 
     # -- fitting ---------------------------------------------------------------------------------
-    def _fit_scatter(self, A: np.ndarray, B: np.ndarray, n_features: int):
+    def _fit_scatter(self, A: np.ndarray, B: np.ndarray, params: dict):
         """Learn M from the scatter matrices; sets every fitted attribute but the threshold."""
         if self._adversarial:
-            params = self._check_solver_params(n_features)
             M = self._solve(A, B, params)
         else:
-            params = self._check_common_params(n_features)
-            M = aml.gmml(A, B, params["reg"])
-            A_r, B_r = _core.ridge(A, B, params["reg"])
-            self.n_iter_ = 0
-            self.converged_ = True
-            self.objective_history_ = np.array([aml.objective(M, A_r, B_r, 0.0, 1.0)])
-            self.gradient_norm_history_ = np.array([0.0])
-        self.n_features_in_ = n_features
-        self.components_ = _components_from_matrix(M, self.n_components)
+            M = self._closed_form(A, B, params)
+        self.n_features_in_ = params["n_features"]
+        self.components_ = _components_from_matrix(M, params["n_components"])
         return self
 
+    def _closed_form(self, A, B, params) -> np.ndarray:
+        reg = params["reg"]
+        with blas_threads(params["n_threads"]):
+            M = aml.gmml(A, B, reg)
+            A_r, B_r = _core.ridge(A, B, reg)
+            value = aml.objective(M, A_r, B_r, 0.0, 1.0)
+            # relative gradient norm ||M^{1/2} grad M^{1/2}||_F / D, as reported by aml.solve
+            w, V = np.linalg.eigh(M)
+            root = (V * np.sqrt(w)) @ V.T
+            grad = aml.gradient(M, A_r, B_r, 0.0, 1.0)
+        self.n_iter_ = 0
+        self.converged_ = True
+        self.objective_history_ = np.array([value])
+        self.gradient_norm_history_ = np.array([np.linalg.norm(root @ grad @ root) / value])
+        self.solver_message_ = "closed form (GMML)"
+        return M
+
     def _solve(self, A, B, params) -> np.ndarray:
-        init = params.get("init_matrix")
-        if isinstance(self.init, str) and self.init == "gmml":
-            init = aml.gmml(A, B, params["reg"])
-        elif isinstance(self.init, str) and self.init == "identity":
-            init = np.eye(A.shape[0])
+        solver = self.solver
+        init = params["init"]
+        if isinstance(init, str):
+            d = params["n_features"]
+            if init == "identity":
+                init = np.eye(d)
+            elif solver == "paper":  # aml.solve starts "paper" at I unless told otherwise
+                init = aml.gmml(A, B, params["reg"])
+            else:  # aml.solve's own start for "auto", "lbfgs" and "pgd" is GMML
+                init = None
         name = type(self).__name__
         callback = None
         if self.verbose:
@@ -121,7 +171,7 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
             B,
             params["alpha"],
             params["beta"],
-            solver=self.solver,
+            solver=solver,
             max_iter=params["max_iter"],
             tol=params["tol"],
             step=params["step"],
@@ -142,49 +192,67 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
                 f"{name} did not converge ({result.message}). Increase max_iter, loosen tol, "
                 "or raise reg for rank-deficient data.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=_user_stacklevel(),
             )
         return result.M
-
-
-def _components_from_matrix(M: np.ndarray, n_components) -> np.ndarray:
-    """L with rows sqrt(w_i) v_i^T for the largest eigenpairs of M (all by default)."""
-    w, V = np.linalg.eigh(M)
-    order = np.argsort(w)[::-1]
-    if n_components is not None:
-        order = order[:n_components]
-    return np.sqrt(np.maximum(w[order], 0.0))[:, None] * V[:, order].T
 
 
 class _PairsLearner(PairsClassifierMixin, _MetricLearner):
     """Fitting from labelled pairs, from PairStatistics, or from Dask arrays of pairs."""
 
-    def fit(self, pairs, y):
-        """Learn the metric from ``pairs`` (n_pairs, 2, n_features) and labels ``y`` in {-1, +1}.
+    def fit(self, pairs, y, calibration_params=None):
+        """Learn the metric from labelled pairs, then calibrate the decision threshold.
 
-        The decision threshold is then calibrated for accuracy on the same pairs
-        (see :meth:`calibrate_threshold`). Dask arrays are reduced block by block through
-        :mod:`advmetric.dask`.
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features)
+            The pairs ``(x, x')``; a Dask array is reduced block by block
+            (:mod:`advmetric.dask`).
+        y : array-like of shape (n_pairs,)
+            +1 for a similar pair, -1 for a dissimilar one; both must occur.
+        calibration_params : dict, optional
+            Keyword arguments of :meth:`calibrate_threshold` (``strategy``, ``min_rate``,
+            ``beta``) for the threshold set at the end of ``fit`` on the training pairs; default
+            ``strategy="accuracy"``, as in metric-learn.
+
+        Returns
+        -------
+        self
         """
+        calibration_params = {} if calibration_params is None else dict(calibration_params)
+        check_calibration_params(**calibration_params)
         if _is_dask_collection(pairs) or _is_dask_collection(y):
-            return self._fit_dask(pairs, y)
+            return self._fit_dask(pairs, y, calibration_params)
         pairs = as_pairs(pairs)
         labels = as_pair_labels(y, pairs.shape[0])
+        params = self._check_params(pairs.shape[2])
         stats = PairStatistics.from_pairs(pairs, labels, n_threads=self.n_jobs)
-        self.fit_statistics(stats)
-        return self.calibrate_threshold(pairs, labels)
+        self._fit_statistics(stats, params)
+        return self.calibrate_threshold(pairs, labels, **calibration_params)
 
     def fit_statistics(self, statistics: PairStatistics):
-        """Learn the metric from accumulated :class:`~advmetric.statistics.PairStatistics`.
+        """Learn the metric from accumulated pair statistics.
 
         Use it to fit on pairs streamed in chunks or reduced elsewhere. No decision threshold is
         set (there are no pairs to calibrate it on): call :meth:`calibrate_threshold` or
         :meth:`set_threshold` before :meth:`predict`.
+
+        Parameters
+        ----------
+        statistics : PairStatistics
+            Scatter matrices of at least one similar and one dissimilar pair.
+
+        Returns
+        -------
+        self
         """
         if not isinstance(statistics, PairStatistics):
             raise TypeError(
                 f"fit_statistics takes a PairStatistics, got {type(statistics).__name__}"
             )
+        return self._fit_statistics(statistics, self._check_params(statistics.n_features))
+
+    def _fit_statistics(self, statistics: PairStatistics, params: dict):
         if statistics.n_similar == 0 or statistics.n_dissimilar == 0:
             raise ValueError(
                 "both similar (+1) and dissimilar (-1) pairs are needed; got "
@@ -192,10 +260,10 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
             )
         if hasattr(self, "threshold_"):
             del self.threshold_
-        A, B = np.array(statistics.A), np.array(statistics.B)
-        return self._fit_scatter(A, B, statistics.n_features)
+        self.classes_ = np.array([-1, 1])
+        return self._fit_scatter(np.array(statistics.A), np.array(statistics.B), params)
 
-    def _fit_dask(self, pairs, y):
+    def _fit_dask(self, pairs, y, calibration_params):
         import dask.array as da
 
         from . import dask as advmetric_dask
@@ -212,15 +280,49 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
         )
         distance, labels = da.compute(distance, y)
         labels = as_pair_labels(labels, distance.shape[0])
-        from ._mahalanobis import _accuracy_threshold
-
-        self.threshold_ = _accuracy_threshold(distance, labels)
+        self.threshold_ = calibrated_threshold(distance, labels, **calibration_params)
         return self
+
+
+class _SupervisedLearner(_MetricLearner):
+    """Fitting from examples with class labels through pairs sampled from the labels."""
+
+    def fit(self, X, y):
+        """Learn the metric from examples ``X`` with class labels ``y``.
+
+        ``n_constraints`` pairs are sampled from the labels, reproducibly from ``random_state``
+        (see :func:`advmetric.constraints.sample_pairs`, which returns the same pairs). Their
+        scatter matrices are formed in the compiled core straight from ``X`` and the sampled
+        row indices, in chunks: no array of pairs is built.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels: at least 2 classes, and a class with at least 2 examples.
+
+        Returns
+        -------
+        self
+        """
+        check_not_text(X, "X")
+        X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_min_samples=2)
+        params = self._check_params(X.shape[1])
+        codes, n_classes = encode_classes(y)
+        n_constraints = check_n_constraints(self.n_constraints, n_classes)
+        n_threads = params["n_threads"]
+        A = np.zeros((X.shape[1], X.shape[1]))
+        B = np.zeros_like(A)
+        with blas_threads(n_threads):
+            for index, labels in iter_pair_chunks(codes, n_constraints, self.random_state):
+                A_chunk, B_chunk, _, _ = _core.pair_statistics_indices(X, index, labels, n_threads)
+                A += A_chunk
+                B += B_chunk
+        check_scatter_finite(A, B)
+        return self._fit_scatter(A, B, params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
         tags.target_tags.required = True
         return tags
 
@@ -228,43 +330,85 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
 class AML(_PairsLearner):
     """Adversarial Metric Learning from labelled pairs.
 
-    Minimises ``L_g(M, X, y) + alpha L_g(M, Pi*(M), y)`` (Eq. 11 of Chen et al., IJCAI 2018),
-    where ``Pi*(M)`` are the adversarial pairs that the metric M finds hardest (Eq. 9).
+    Learns the Mahalanobis matrix M minimising ``L_g(M, X, y) + alpha L_g(M, Pi*(M), y)``
+    (Eq. 11 of Chen et al., "Adversarial Metric Learning", IJCAI 2018, with Eq. 12 corrected as in
+    the project's MATH.md), where ``Pi*(M)`` are the adversarial pairs that confuse the metric M
+    most (Eq. 9) and ``L_g`` is GMML's geometric-mean loss. Afterwards it classifies pairs as
+    similar or dissimilar by thresholding the learned distance, like metric-learn's pair learners.
 
     Parameters
     ----------
     alpha : float >= 0, default 1.0
-        Weight of the loss on the adversarial pairs (alpha = 0 gives GMML).
+        Weight of the loss on the adversarial pairs (Eq. 11); alpha = 0 gives GMML.
     beta : float > 0, default 0.8
-        How far adversarial pairs may move from the originals (larger: closer to them).
+        Weight of the distance between the adversarial pairs and the originals in the confusion
+        objective (Eq. 3): the larger beta, the closer the adversarial pairs stay.
     n_components : int, optional
-        Rows of ``components_`` (the top eigenvectors of M); all features by default.
+        Number of rows of ``components_``: the learned M is truncated to its ``n_components``
+        largest eigenvalues. All features by default.
     solver : {"auto", "lbfgs", "pgd", "paper"}, default "auto"
-        See :func:`advmetric.aml.solve`. "paper" is the paper's Algorithm 1.
-    max_iter : int, default 1000
-    tol : float, default 1e-8
-        On the relative gradient norm ``||M^{1/2} grad D M^{1/2}||_F / D(M)``.
-    step : float, default 1e-3
-        The fixed step rho of ``solver="paper"`` (ignored by the other solvers).
-    reg : float, default 1e-6
-        Ridge ``reg * tr(A)/d`` (resp. ``tr(B)/d``) on the scatter matrices; keeps rank-deficient
-        data (fewer pairs than features, constant or duplicated features) fittable.
-    init : "auto", "gmml", "identity" or SPD array, default "auto"
-        Start point; "auto" is GMML's closed form for "auto"/"lbfgs"/"pgd" and the identity for
-        "paper" (as in the paper).
+        "auto" (= "lbfgs") and "pgd" decrease the objective monotonically without tuning;
+        "paper" is the paper's Algorithm 1 (projected gradient with the fixed step ``step``),
+        which may diverge on unscaled data. See :func:`advmetric.aml.solve`.
+    max_iter : int >= 1, default 1000
+        Iteration limit; a ``ConvergenceWarning`` is issued when it stops the solver.
+    tol : float > 0, default 1e-8
+        Stop when the relative gradient norm ``||M^{1/2} grad D(M) M^{1/2}||_F / D(M)`` is at
+        most ``tol``.
+    step : float > 0, default 1e-3
+        The fixed step rho of ``solver="paper"``; ignored by the other solvers.
+    reg : float >= 0, default 1e-6
+        Relative ridge: ``reg * tr(A)/d`` and ``reg * tr(B)/d`` are added to the diagonals of the
+        scatter matrices A (similar pairs) and B (dissimilar pairs). It keeps rank-deficient data
+        (fewer pairs than features, constant or duplicated features) fittable, and barely changes
+        well-posed problems.
+    init : "gmml", "identity" or array-like of shape (n_features, n_features), default "gmml"
+        Start point of every solver: GMML's closed form (the exact solution for alpha = 0), the
+        identity (the paper's Algorithm 1 starts there), or a symmetric positive definite matrix.
     verbose : bool, default False
-        Print the objective and gradient norm at every iteration.
+        Print the objective and relative gradient norm at every iteration, then the stopping
+        reason.
     n_jobs : int, optional
-        Threads for the statistics pass and BLAS (None: all available).
+        Threads for the pass over the pairs and for BLAS; None or -1: all available.
 
     Attributes
     ----------
-    components_ : ndarray (n_components, n_features)
-        L with ``M = L^T L``.
+    components_ : ndarray of shape (n_components, n_features)
+        L with ``M = L^T L``; rows are ``sqrt(w_i) v_i^T`` by decreasing eigenvalue ``w_i``.
     threshold_ : float
-        Pairs with learned distance at most this are predicted similar.
-    n_iter_, converged_, objective_history_, gradient_norm_history_, solver_message_,
-    n_features_in_, classes_
+        Pairs with learned distance at most ``threshold_`` are predicted similar. Calibrated for
+        accuracy on the training pairs by ``fit`` (see ``calibration_params``).
+    classes_ : ndarray of shape (2,)
+        ``[-1, 1]``: the pair labels.
+    n_iter_ : int
+        Solver iterations.
+    converged_ : bool
+        Whether the solver reached ``tol``.
+    objective_history_ : ndarray of shape (n_iter_ + 1,)
+        The objective D(M) at the start point and after every iteration.
+    gradient_norm_history_ : ndarray of shape (n_iter_ + 1,)
+        The relative gradient norm at the same points.
+    solver_message_ : str
+        Why the solver stopped.
+    n_features_in_ : int
+        Number of features of the pairs.
+
+    See Also
+    --------
+    AML_Supervised : the same, learning from class labels.
+    GMML : the closed-form special case alpha = 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from advmetric import AML
+    >>> rng = np.random.default_rng(0)
+    >>> pairs = rng.standard_normal((200, 2, 3))
+    >>> y = np.where(np.arange(200) % 2 == 0, 1, -1)
+    >>> pairs[y == 1, 1] = pairs[y == 1, 0] + 0.1 * rng.standard_normal((100, 3))
+    >>> model = AML(alpha=1.0, beta=0.8).fit(pairs, y)
+    >>> model.predict(pairs[:4]).tolist()
+    [1, -1, 1, -1]
     """
 
     def __init__(
@@ -278,7 +422,7 @@ class AML(_PairsLearner):
         tol=1e-8,
         step=1e-3,
         reg=1e-6,
-        init="auto",
+        init="gmml",
         verbose=False,
         n_jobs=None,
     ):
@@ -295,20 +439,98 @@ class AML(_PairsLearner):
         self.n_jobs = n_jobs
 
     def adversarial_pairs(self, pairs, y) -> np.ndarray:
-        """The adversarial pairs Pi* (Eq. 9) that the learned metric generates for ``pairs``."""
+        """The adversarial pairs Pi* (Eq. 9) that the learned metric generates.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features)
+        y : array-like of shape (n_pairs,)
+            +1 (similar) or -1 (dissimilar).
+
+        Returns
+        -------
+        ndarray of shape (n_pairs, 2, n_features)
+            ``(pi_i, pi'_i)`` for every pair: similar pairs are pushed apart along the
+            directions the metric stretches, dissimilar pairs pulled together by the factor
+            ``beta / (2 + beta)``; each pair keeps its midpoint.
+
+        Notes
+        -----
+        With ``n_components < n_features`` the metric ``L^T L`` is singular; the pairs are then
+        the limit of Eq. 9 as the dropped eigenvalues go to 0 (similar pairs keep no difference
+        along the dropped directions).
+        """
         pairs = self._checked_pairs(pairs)
         labels = as_pair_labels(y, pairs.shape[0])
         beta = check_real(self.beta, "beta", low=0, low_inclusive=False)
-        return aml.adversarial_pairs(
-            self.get_mahalanobis_matrix(), pairs, labels, beta, n_threads=self.n_jobs
-        )
+        L = self.components_
+        if L.shape[0] == L.shape[1]:
+            return aml.adversarial_pairs(
+                self.get_mahalanobis_matrix(), pairs, labels, beta, n_threads=self.n_jobs
+            )
+        return _low_rank_adversarial_pairs(L, pairs, labels, beta)
+
+
+def _low_rank_adversarial_pairs(L, pairs, labels, beta) -> np.ndarray:
+    """Eq. 9 for the singular metric ``L^T L`` (rows of L: ``sqrt(w_i) v_i^T``), in the spectral
+    form of MATH.md: ``pi + pi' = x + x'`` and ``pi - pi' = U diag(f(l)) U^T (x - x')`` with
+    ``f(l) = beta l^2 / (2 + beta l^2)`` for a similar pair (0 on the null space) and
+    ``f = beta / (2 + beta)`` for a dissimilar one.
+    """
+    w = np.einsum("ij,ij->i", L, L)
+    keep = w > 0
+    V = L[keep] / np.sqrt(w[keep])[:, None]  # unit eigenvectors as rows
+    with np.errstate(over="ignore", divide="ignore"):
+        shrink = 1.0 / (1.0 + 2.0 / (beta * w[keep] ** 2))  # beta l^2 / (2 + beta l^2), safely
+    sums = pairs[:, 0] + pairs[:, 1]
+    diffs = (beta / (2.0 + beta)) * (pairs[:, 0] - pairs[:, 1])
+    similar = labels == 1
+    diff_similar = pairs[similar, 0] - pairs[similar, 1]
+    diffs[similar] = ((diff_similar @ V.T) * shrink) @ V
+    return np.stack([0.5 * (sums + diffs), 0.5 * (sums - diffs)], axis=1)
 
 
 class GMML(_PairsLearner):
-    """Geometric Mean Metric Learning (Zadeh et al., 2016) from labelled pairs.
+    """Geometric Mean Metric Learning (Zadeh et al., ICML 2016) from labelled pairs.
 
-    The closed form ``M = A^{-1} # B`` minimising ``tr(AM) + tr(B M^{-1})``: AML with alpha = 0.
-    Parameters ``n_components``, ``reg`` and ``n_jobs`` as in :class:`AML`.
+    The closed form ``M = A^{-1} # B`` (the matrix geometric mean) minimising
+    ``tr(A M) + tr(B M^{-1})``, where A and B are the scatter matrices of the similar and
+    dissimilar pair differences: :class:`AML` with alpha = 0, without iterations.
+
+    Parameters
+    ----------
+    n_components : int, optional
+        Number of rows of ``components_``: the learned M is truncated to its ``n_components``
+        largest eigenvalues. All features by default.
+    reg : float >= 0, default 1e-6
+        Relative ridge ``reg * tr(A)/d``, ``reg * tr(B)/d`` on the scatter matrices; keeps
+        rank-deficient data fittable and barely changes well-posed problems.
+    n_jobs : int, optional
+        Threads for the pass over the pairs and for BLAS; None or -1: all available.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        L with ``M = L^T L``; rows by decreasing eigenvalue of M.
+    threshold_ : float
+        Pairs with learned distance at most ``threshold_`` are predicted similar.
+    classes_ : ndarray of shape (2,)
+        ``[-1, 1]``.
+    n_iter_ : int
+        Always 0 (closed form).
+    converged_ : bool
+        Always True.
+    objective_history_ : ndarray of shape (1,)
+        ``tr(A_r M) + tr(B_r M^{-1})`` at the solution (A_r, B_r: the ridged scatter matrices).
+    gradient_norm_history_ : ndarray of shape (1,)
+        Its relative gradient norm (zero up to rounding).
+    solver_message_ : str
+    n_features_in_ : int
+
+    See Also
+    --------
+    AML : the adversarial generalisation.
+    GMML_Supervised : the same, learning from class labels.
     """
 
     _adversarial = False
@@ -319,96 +541,81 @@ class GMML(_PairsLearner):
         self.n_jobs = n_jobs
 
 
-def _sample_pairs(y_codes: np.ndarray, n_constraints: int, random_state) -> tuple:
-    """Index pairs and labels: half similar (same class), half dissimilar (different classes).
-
-    Sampled with replacement: i uniformly among the examples whose class has >= 2 members and j
-    uniformly among the other members of that class (similar); i uniformly among all examples
-    and j uniformly among the examples of other classes (dissimilar).
-    """
-    rng = check_random_state(random_state)
-    n = y_codes.shape[0]
-    counts = np.bincount(y_codes)
-    order = np.argsort(y_codes, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    position = np.empty(n, dtype=np.int64)
-    position[order] = np.arange(n) - starts[y_codes[order]]
-    eligible = np.flatnonzero(counts[y_codes] >= 2)
-
-    n_similar = n_constraints // 2
-    index = np.empty((n_constraints, 2), dtype=np.int64)
-    labels = np.empty(n_constraints, dtype=np.int8)
-    labels[:n_similar] = 1
-    labels[n_similar:] = -1
-    for begin in range(0, n_constraints, _SAMPLING_CHUNK):
-        end = min(begin + _SAMPLING_CHUNK, n_constraints)
-        n_sim = max(0, min(end, n_similar) - begin)
-        if n_sim:
-            i = eligible[rng.randint(len(eligible), size=n_sim)]
-            c = y_codes[i]
-            r = (rng.random_sample(n_sim) * (counts[c] - 1)).astype(np.int64)
-            r += r >= position[i]
-            index[begin : begin + n_sim, 0] = i
-            index[begin : begin + n_sim, 1] = order[starts[c] + r]
-        n_dis = end - begin - n_sim
-        if n_dis:
-            i = rng.randint(n, size=n_dis)
-            c = y_codes[i]
-            r = (rng.random_sample(n_dis) * (n - counts[c])).astype(np.int64)
-            r += np.where(r >= starts[c], counts[c], 0)
-            index[begin + n_sim : end, 0] = i
-            index[begin + n_sim : end, 1] = order[r]
-    return index, labels
-
-
-class _SupervisedLearner(_MetricLearner):
-    """Fitting from examples with class labels through sampled pairs."""
-
-    def fit(self, X, y):
-        """Learn the metric from ``X`` (n_samples, n_features) and class labels ``y``.
-
-        ``n_constraints`` pairs are sampled from the labels (reproducibly from ``random_state``):
-        half similar, half dissimilar. Their statistics are formed in the compiled core straight
-        from ``X`` and the sampled indices; no array of pairs is built.
-        """
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
-        check_classification_targets(y)
-        classes, y_codes = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs examples of at least 2 classes to sample "
-                f"dissimilar pairs; got 1 class"
-            )
-        if np.bincount(y_codes).max() < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs a class with at least 2 examples to sample "
-                "similar pairs; every class has 1 example"
-            )
-        n_classes = len(classes)
-        if self.n_constraints is None:
-            n_constraints = min(1000 * n_classes * (n_classes - 1), MAX_DEFAULT_CONSTRAINTS)
-        else:
-            n_constraints = check_int(self.n_constraints, "n_constraints", low=2)
-        index, labels = _sample_pairs(y_codes, n_constraints, self.random_state)
-        stats = PairStatistics.from_indices(X, index, labels, n_threads=self.n_jobs)
-        return self._fit_scatter(np.array(stats.A), np.array(stats.B), X.shape[1])
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        return tags
-
-
 class AML_Supervised(_SupervisedLearner):
-    """Adversarial Metric Learning from class labels (pairs sampled from the labels).
+    """Adversarial Metric Learning from class labels.
 
-    Parameters as in :class:`AML`, plus:
+    Samples similar pairs within classes and dissimilar pairs across classes, then learns M as
+    :class:`AML` does. A transformer for pipelines such as
+    ``make_pipeline(StandardScaler(), AML_Supervised(), KNeighborsClassifier())``.
 
-    n_constraints : int, optional
-        Number of sampled pairs, half similar and half dissimilar. Default ``1000 c (c - 1)``
-        for c classes (the paper's choice), at most 1,000,000.
-    random_state : int, RandomState or None
-        Seeds the pair sampling.
+    Parameters
+    ----------
+    alpha : float >= 0, default 1.0
+        Weight of the loss on the adversarial pairs (Eq. 11); alpha = 0 gives GMML.
+    beta : float > 0, default 0.8
+        Weight of the distance between the adversarial pairs and the originals in the confusion
+        objective (Eq. 3): the larger beta, the closer the adversarial pairs stay.
+    n_constraints : int >= 2, optional
+        Number of sampled pairs: ``n_constraints // 2`` similar and the rest (one more when odd)
+        dissimilar. Default ``1000 c (c - 1)`` for c classes (the paper's choice), capped at
+        1,000,000 (from 33 classes on). At most 10^9.
+    random_state : int, RandomState instance or None, default None
+        Seeds the pair sampling: the same seed gives the same pairs and the same
+        ``components_``.
+    n_components : int, optional
+        Number of rows of ``components_`` (output dimension of ``transform``): the learned M is
+        truncated to its ``n_components`` largest eigenvalues. All features by default.
+    solver : {"auto", "lbfgs", "pgd", "paper"}, default "auto"
+        See :class:`AML`.
+    max_iter : int >= 1, default 1000
+        Iteration limit; a ``ConvergenceWarning`` is issued when it stops the solver.
+    tol : float > 0, default 1e-8
+        Stop when the relative gradient norm ``||M^{1/2} grad D(M) M^{1/2}||_F / D(M)`` is at
+        most ``tol``.
+    step : float > 0, default 1e-3
+        The fixed step of ``solver="paper"``; ignored by the other solvers.
+    reg : float >= 0, default 1e-6
+        Relative ridge on the scatter matrices (see :class:`AML`); keeps rank-deficient data
+        fittable and barely changes well-posed problems.
+    init : "gmml", "identity" or array-like of shape (n_features, n_features), default "gmml"
+        Start point of every solver (see :class:`AML`).
+    verbose : bool, default False
+        Print the objective and relative gradient norm at every iteration.
+    n_jobs : int, optional
+        Threads for the pass over the pairs and for BLAS; None or -1: all available.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        L with ``M = L^T L``; rows by decreasing eigenvalue of M.
+    n_iter_ : int
+    converged_ : bool
+    objective_history_ : ndarray of shape (n_iter_ + 1,)
+    gradient_norm_history_ : ndarray of shape (n_iter_ + 1,)
+    solver_message_ : str
+        As in :class:`AML`.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` had string column names.
+
+    Notes
+    -----
+    Pairs are sampled with replacement (see :func:`advmetric.constraints.sample_pairs`):
+    similar pairs pick ``i`` uniformly among the examples whose class has at least 2 members
+    and ``j`` uniformly among the other members of that class; dissimilar pairs pick ``i``
+    uniformly among all examples and ``j`` uniformly among the examples of the other classes.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from advmetric import AML_Supervised
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = make_pipeline(AML_Supervised(random_state=0), KNeighborsClassifier())
+    >>> model.fit(X, y).score(X, y) > 0.9
+    True
     """
 
     def __init__(
@@ -424,7 +631,7 @@ class AML_Supervised(_SupervisedLearner):
         tol=1e-8,
         step=1e-3,
         reg=1e-6,
-        init="auto",
+        init="gmml",
         verbose=False,
         n_jobs=None,
     ):
@@ -444,10 +651,39 @@ class AML_Supervised(_SupervisedLearner):
 
 
 class GMML_Supervised(_SupervisedLearner):
-    """Geometric Mean Metric Learning from class labels (pairs sampled from the labels).
+    """Geometric Mean Metric Learning from class labels.
 
-    Parameters as in :class:`GMML`, plus ``n_constraints`` and ``random_state`` as in
-    :class:`AML_Supervised`.
+    Samples pairs from the labels as :class:`AML_Supervised` does, then computes GMML's closed
+    form as :class:`GMML` does.
+
+    Parameters
+    ----------
+    n_constraints : int >= 2, optional
+        Number of sampled pairs: ``n_constraints // 2`` similar and the rest dissimilar. Default
+        ``1000 c (c - 1)`` for c classes, capped at 1,000,000. At most 10^9.
+    random_state : int, RandomState instance or None, default None
+        Seeds the pair sampling.
+    n_components : int, optional
+        Number of rows of ``components_`` (output dimension of ``transform``). All by default.
+    reg : float >= 0, default 1e-6
+        Relative ridge on the scatter matrices (see :class:`GMML`).
+    n_jobs : int, optional
+        Threads for the pass over the pairs and for BLAS; None or -1: all available.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+    n_iter_ : int
+        Always 0.
+    converged_ : bool
+        Always True.
+    objective_history_ : ndarray of shape (1,)
+    gradient_norm_history_ : ndarray of shape (1,)
+    solver_message_ : str
+        As in :class:`GMML`.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` had string column names.
     """
 
     _adversarial = False
