@@ -27,7 +27,17 @@ using DoubleArray = CArray<double>;
 using LabelArray = CArray<std::int8_t>;
 using IndexArray = CArray<std::int64_t>;
 
+// The kernels read the buffers through typed pointers; the Python layer passes aligned arrays,
+// and a direct call with a misaligned view gets an error instead of undefined behaviour.
+template <class T>
+void check_aligned(const CArray<T>& a, const char* name) {
+  if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(T) != 0) {
+    throw py::value_error(std::string(name) + " is not aligned in memory (copy it with numpy.require)");
+  }
+}
+
 Matrix square_matrix(const DoubleArray& a, const char* name) {
+  check_aligned(a, name);
   if (a.ndim() != 2 || a.shape(0) != a.shape(1)) {
     throw py::value_error(std::string(name) + " must be a square 2-D array");
   }
@@ -47,6 +57,7 @@ py::array_t<double> to_numpy(const Matrix& m) {
 }
 
 PairArray pair_view(const DoubleArray& pairs) {
+  check_aligned(pairs, "pairs");
   if (pairs.ndim() != 3 || pairs.shape(1) != 2) {
     throw py::value_error("pairs must have shape (n_pairs, 2, n_features)");
   }
@@ -54,6 +65,8 @@ PairArray pair_view(const DoubleArray& pairs) {
 }
 
 IndexedPairs indexed_view(const DoubleArray& X, const IndexArray& index) {
+  check_aligned(X, "X");
+  check_aligned(index, "index pairs");
   if (X.ndim() != 2) throw py::value_error("X must be a 2-D array");
   if (index.ndim() != 2 || index.shape(1) != 2) {
     throw py::value_error("index pairs must have shape (n_pairs, 2)");

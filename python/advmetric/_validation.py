@@ -32,7 +32,9 @@ def as_float_array(value, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be real-valued, got complex dtype {array.dtype}")
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
-    array = np.ascontiguousarray(array, dtype=np.float64)
+    # C-contiguous and aligned: the kernels read raw float64 pointers (an unaligned view, e.g. from
+    # np.frombuffer at an odd offset, is copied here rather than read misaligned).
+    array = np.require(array, dtype=np.float64, requirements=["C_CONTIGUOUS", "ALIGNED"])
     if array.size and not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
     return array

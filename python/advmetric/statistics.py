@@ -37,7 +37,7 @@ def _as_index_pairs(index_pairs, n_rows: int) -> np.ndarray:
         raise ValueError("index_pairs is empty: at least one pair is needed")
     if array.min() < 0 or array.max() >= n_rows:
         raise ValueError(f"index_pairs must index rows of X (0 <= index < {n_rows})")
-    return np.ascontiguousarray(array, dtype=np.int64)
+    return np.require(array, dtype=np.int64, requirements=["C_CONTIGUOUS", "ALIGNED"])
 
 
 def _check_count(value, name: str) -> int:
