@@ -1,17 +1,30 @@
-"""Ratio report for the performance targets, measured in one run.
+"""Ratio tables for advmetric's performance targets, every ratio measured in one run.
 
-    python benchmarks/compare.py            # targets 1-5
-    python benchmarks/compare.py --quick    # smaller sizes, a smoke test of the script
+    python benchmarks/compare.py              # targets 1-5 (about 3-5 minutes on 2 cores)
+    python benchmarks/compare.py --peers      # also metric-learn's LMNN and ITML_Supervised
+    python benchmarks/compare.py --quick      # small sizes: a smoke test of this script
+    python benchmarks/compare.py --only 1,3   # some targets
 
-Every number is a minimum over repeats of wall-clock time on this machine; ratios compare
-measurements taken in the same run. Targets:
+Times are wall-clock (``time.perf_counter``). Each table interleaves the contenders round by
+round (so that both see the same machine load) and reports the minimum over rounds; the median
+is printed where it tells something. Targets:
 
-1. one solver iteration <= 1.3x (numpy.linalg.eigh + 3 d x d matmuls), d in {64, 256, 784};
-2. pair statistics <= 1.2x numpy's ``D = P[:, 0] - P[:, 1]; Dp.T @ Dp; Dn.T @ Dn`` and a
-   >= 1.7x speed-up from 1 to 2 threads (statistics and adversarial pairs) at the larger sizes;
-3. relative gradient norm <= 1e-8 in <= 100 iterations (golden problem, digits);
-4. AML_Supervised on digits vs the numpy reference (peers: see --peers in the README);
-5. 10^7 sampled pairs at d = 64 fit end to end in <= 10 s with bounded memory.
+1. one solver iteration <= 1.3x (numpy.linalg.eigh(M) + 3 d x d matmuls), d in {64, 256, 784};
+2. pair statistics from (N, 2, d) pairs <= 1.2x numpy's
+   ``D = P[:, 0] - P[:, 1]; Dp = D[y > 0]; Dn = D[y < 0]; Dp.T @ Dp; Dn.T @ Dn`` with bounded
+   extra memory, and a >= 1.7x speed-up from 1 to 2 threads (statistics and adversarial pairs)
+   at the two larger sizes;
+3. the default solver reaches relative gradient norm <= 1e-8 in <= 100 iterations (the golden
+   problem, digits-sized problems);
+4. AML_Supervised on standardised digits vs the numpy reference and (``--peers``) metric-learn
+   0.7.0's LMNN and ITML_Supervised: >= 100x faster than both peers, 5-NN test error no worse;
+5. 10^7 pairs sampled from class labels at d = 64 fit end to end in <= 10 s, peak memory
+   <= input + sampled indices + O(d^2 threads).
+
+metric-learn 0.7.0 needs scikit-learn < 1.8, so ``--peers`` runs it in a separate virtualenv
+(``--peers-venv``, default /tmp/advmetric-peers-venv), created on first use with
+``python -m venv DIR && DIR/bin/pip install metric-learn==0.7.0 "scikit-learn<1.8"``. The data
+split is handed over in a file, so every method sees exactly the same arrays.
 """
 
 from __future__ import annotations
@@ -22,162 +35,394 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
+import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
+import scipy
+import sklearn
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import advmetric
-from advmetric import AML_Supervised, aml, reference
+from advmetric import AML_Supervised, _core, aml, reference
+from advmetric.constraints import default_n_constraints, sample_pairs
+
+GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "aml_golden.json"
+DEFAULT_PEERS_VENV = Path(tempfile.gettempdir()) / "advmetric-peers-venv"
+PEER_REQUIREMENTS = ["metric-learn==0.7.0", "scikit-learn<1.8"]
+ALPHA, BETA = 1.0, 0.8
+PEERS = ("LMNN(n_neighbors=5)", "ITML_Supervised()")
 
 
-def best_time(function, repeat=5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+# -- measurement -------------------------------------------------------------------------------
+def race(functions: dict, rounds: int, min_seconds: float = 0.05) -> dict:
+    """Wall-clock time of each function: ``{name: (minimum, median)}`` over ``rounds`` rounds.
+
+    Every round runs each function in turn, repeating a fast one until ``min_seconds`` have passed
+    (its round time is then its fastest call), so that all contenders see the same load.
+    """
+    times = {name: [] for name in functions}
+    for _ in range(rounds):
+        for name, function in functions.items():
+            best, spent = float("inf"), 0.0
+            while spent < min_seconds or best == float("inf"):
+                start = time.perf_counter()
+                function()
+                elapsed = time.perf_counter() - start
+                best, spent = min(best, elapsed), spent + elapsed
+            times[name].append(best)
+    return {name: (min(t), float(np.median(t))) for name, t in times.items()}
+
+
+def _status(field: str) -> int:
+    """A ``VmRSS``/``VmHWM`` line of /proc/self/status, in bytes (0 where unavailable)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def peak_extra_memory(function) -> float | None:
+    """Peak resident memory that ``function()`` adds to the process, in bytes (Linux only).
+
+    Resets the process's high-water mark (``/proc/self/clear_refs``) first; None where that is
+    not possible.
+    """
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return None
+    before = _status("VmRSS")
+    function()
+    return max(0.0, float(_status("VmHWM") - before))
 
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
+def print_table(headers: list, rows: list) -> None:
+    cells = [[str(c) for c in row] for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for k, row in enumerate(cells):
+        print("  " + "  ".join(c.rjust(w) for c, w in zip(row, widths)))
+        if k == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+
+
+def ms(seconds: float) -> str:
+    return f"{1e3 * seconds:.2f}" if seconds < 0.1 else f"{1e3 * seconds:.1f}"
+
+
+def mib(n_bytes: float | None) -> str:
+    return "n/a" if n_bytes is None else f"{n_bytes / 2**20:.1f}"
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+# -- the machine -------------------------------------------------------------------------------
+def describe_machine() -> None:
+    cpu, memory = platform.processor() or "unknown CPU", "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 2**20:.0f} GiB"
     except OSError:
         pass
-    blas = ", ".join(
-        f"{i['internal_api']} {i['version']} ({i.get('architecture')}, {i['num_threads']} threads)"
-        for i in threadpool_info()
-        if i["user_api"] == "blas"
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"Machine: {cpu}, {os.cpu_count()} logical CPUs ({usable} usable), {memory} RAM")
+    print(f"  {platform.system()} {platform.release()}, Python {platform.python_version()}")
+    openmp = f"OpenMP {'on' if _core.has_openmp() else 'off'}, {_core.max_threads()} threads"
+    blas = f"SciPy's BLAS/LAPACK {'on' if _core.blas_active() else 'off'}"
+    print(
+        f"  advmetric {advmetric.__version__} ({openmp}; {blas}), numpy {np.__version__}, "
+        f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}"
     )
-    return (
-        f"{cpu}; {os.cpu_count()} logical CPUs; Python {platform.python_version()}; "
-        f"numpy {np.__version__}; advmetric {advmetric.__version__}; BLAS: {blas}"
-    )
+    for info in threadpool_info():
+        owner = Path(info["filepath"]).parent.name
+        if info["user_api"] == "blas":
+            print(
+                f"  BLAS: {info['internal_api']} {info['version']} ({info.get('architecture')}, "
+                f"{info.get('threading_layer')}, {info['num_threads']} threads) from {owner}"
+            )
+        else:
+            print(f"  OpenMP: {info['prefix']} ({info['num_threads']} threads) from {owner}")
+    print(f"  load average at start: {load_average()} (the machine may be shared)")
 
 
-def random_scatter(rng, d):
+# -- target 1 ----------------------------------------------------------------------------------
+def random_scatter(d: int, seed: int):
+    rng = np.random.default_rng(seed)
     X = rng.standard_normal((4 * d, d))
     Y = rng.standard_normal((4 * d, d))
     return X.T @ X, Y.T @ Y
 
 
-def iteration_row(d, rng):
-    A, B = random_scatter(rng, d)
-    M = aml.gmml(A, B)
-    baseline = best_time(lambda: (np.linalg.eigh(M), M @ M, M @ M, M @ M))
+def iteration_row(d: int, n_iter: int, single_thread: bool) -> list:
+    A, B = random_scatter(d, d)
+    M = aml.gmml(A, B)  # SPD, of the kind the solver works on
+    n_threads = 1 if single_thread else None
+
+    def baseline():
+        np.linalg.eigh(M)
+        M @ M
+        M @ M
+        M @ M
 
     def solve(k):
-        return aml.solve(A, B, 1.0, 0.8, tol=1e-300, max_iter=k)
+        return aml.solve(A, B, ALPHA, BETA, tol=1e-300, max_iter=k, n_threads=n_threads)
 
-    # Marginal cost of an iteration: iterations 4..8 (before convergence, so no line search at
-    # the floating-point limit), without the set-up every solve pays once.
-    few, more = 3, 8
-    assert solve(more).n_iter == more
-    per_iteration = (best_time(lambda: solve(more), 3) - best_time(lambda: solve(few), 3)) / (
-        more - few
+    long, short = solve(n_iter).n_iter, solve(2).n_iter
+    rounds = 3 if d >= 512 else 5
+    t = race(
+        {
+            "baseline": baseline,
+            "long": lambda: solve(n_iter),
+            "short": lambda: solve(2),
+        },
+        rounds,
     )
-    ratio = per_iteration / baseline
+    per_iteration = t["long"][0] / long
+    marginal = (t["long"][0] - t["short"][0]) / (long - short)
+    base = t["baseline"][0]
+    return [
+        d,
+        "1" if single_thread else "all",
+        f"{long}",
+        ms(t["long"][0]),
+        ms(per_iteration),
+        ms(marginal),
+        ms(base),
+        f"{per_iteration / base:.2f}",
+        f"{marginal / base:.2f}",
+        verdict(per_iteration / base <= 1.3),
+    ]
+
+
+def target_iteration(dims, n_iter: int = 20) -> None:
+    print("\n1. Time per solver iteration vs numpy.linalg.eigh(M) + 3 d x d matmuls (M @ M)")
     print(
-        f"{d:>5} {1e3 * per_iteration:>15.2f} {1e3 * baseline:>14.2f} {ratio:>7.2f}  "
-        f"{verdict(ratio <= 1.3)}"
+        f"   aml.solve(A, B, {ALPHA}, {BETA}, tol=1e-300, max_iter={n_iter}) on A, B = X^T X with "
+        "4d Gaussian rows; per iteration = solve time / n_iter\n"
+        "   (includes the one-off GMML start); marginal = (t(solve to n_iter) - t(solve to 2)) / "
+        f"(n_iter - 2). Target: per iteration <= 1.3x. Threads: 'all' = defaults, '1' = "
+        "n_threads=1 and threadpool_limits(1) on both sides."
+    )
+    rows = []
+    for d in dims:
+        rows.append(iteration_row(d, n_iter, single_thread=False))
+        with threadpool_limits(1):
+            rows.append(iteration_row(d, n_iter, single_thread=True))
+    print_table(
+        [
+            "d",
+            "threads",
+            "n_iter",
+            "solve ms",
+            "ms/iter",
+            "marginal ms/iter",
+            "eigh+3mm ms",
+            "ratio",
+            "marginal ratio",
+            "<= 1.3",
+        ],
+        rows,
     )
 
 
-def target_iteration(dims, rng):
-    print("\n1. Time per solver iteration vs numpy.linalg.eigh(d) + 3 d x d matmuls")
-    print(f"{'d':>5} {'iteration (ms)':>15} {'eigh+3mm (ms)':>14} {'ratio':>7}  target <= 1.3")
-    for d in dims:
-        iteration_row(d, rng)
-
-
-def statistics_row(n, d, rng):
+# -- target 2 ----------------------------------------------------------------------------------
+def statistics_rows(n: int, d: int, scaling: bool, rounds: int) -> tuple[list, list]:
+    rng = np.random.default_rng(n + d)
     pairs = rng.standard_normal((n, 2, d))
-    y = np.where(rng.random(n) < 0.5, 1, -1)
+    y = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
 
     def numpy_statistics():
         D = pairs[:, 0] - pairs[:, 1]
         Dp, Dn = D[y > 0], D[y < 0]
         return Dp.T @ Dp, Dn.T @ Dn
 
-    t_numpy = best_time(numpy_statistics, repeat=3)
-    t_ours = best_time(lambda: aml.pair_statistics(pairs, y), repeat=3)
-    with threadpool_limits(1):
-        t_one = best_time(lambda: aml.pair_statistics(pairs, y, n_threads=1), repeat=3)
-    t_two = best_time(lambda: aml.pair_statistics(pairs, y, n_threads=2), repeat=3)
-    M = aml.gmml(*aml.pair_statistics(pairs[:20000], y[:20000]), 1e-6)
-    m = min(n, 50_000)
-    sub, y_sub = pairs[:m], y[:m]
-    a_one = best_time(lambda: aml.adversarial_pairs(M, sub, y_sub, 0.8, n_threads=1), repeat=3)
-    a_two = best_time(lambda: aml.adversarial_pairs(M, sub, y_sub, 0.8, n_threads=2), repeat=3)
-    ratio = t_ours / t_numpy
-    print(
-        f"{n:>8} {d:>4} {1e3 * t_ours:>15.1f} {1e3 * t_numpy:>11.1f} {ratio:>6.2f} "
-        f"{t_one / t_two:>18.2f}x {a_one / a_two:>24.2f}x  {verdict(ratio <= 1.2)}"
+    A, B = aml.pair_statistics(pairs, y)
+    A_np, B_np = numpy_statistics()
+    scale = np.abs(A_np).max() + np.abs(B_np).max()
+    assert np.abs(A - A_np).max() <= 1e-10 * scale and np.abs(B - B_np).max() <= 1e-10 * scale
+
+    t = race(
+        {"numpy": numpy_statistics, "advmetric": lambda: aml.pair_statistics(pairs, y)}, rounds
     )
+    extra_numpy = peak_extra_memory(numpy_statistics)
+    extra_ours = peak_extra_memory(lambda: aml.pair_statistics(pairs, y))
+    ratio = t["advmetric"][0] / t["numpy"][0]
+    stats_row = [
+        n,
+        d,
+        mib(pairs.nbytes),
+        ms(t["advmetric"][0]),
+        ms(t["numpy"][0]),
+        f"{ratio:.2f}",
+        verdict(ratio <= 1.2),
+        mib(extra_ours),
+        mib(extra_numpy),
+    ]
+    if not scaling:
+        return stats_row, []
+
+    M = aml.gmml(A, B, 1e-6)
+
+    def one_thread(function):
+        def run():
+            with threadpool_limits(1):
+                function(1)
+
+        return run
+
+    def statistics(threads):
+        aml.pair_statistics(pairs, y, n_threads=threads)
+
+    def adversarial(threads):
+        aml.adversarial_pairs(M, pairs, y, BETA, n_threads=threads)
+
+    s = race({"1": one_thread(statistics), "2": lambda: statistics(2)}, rounds)
+    a = race({"1": one_thread(adversarial), "2": lambda: adversarial(2)}, rounds)
+    scaling_row = [n, d]
+    for result in (s, a):
+        speedup = result["1"][0] / result["2"][0]
+        scaling_row += [
+            ms(result["1"][0]),
+            ms(result["2"][0]),
+            f"{speedup:.2f}x",
+            verdict(speedup >= 1.7),
+        ]
+    return stats_row, scaling_row
 
 
-def target_statistics(sizes, rng):
-    print("\n2. Pair statistics vs numpy (D = P[:,0]-P[:,1]; Dp.T@Dp; Dn.T@Dn), thread scaling")
-    print("   (ratio target <= 1.2; 1 -> 2 thread speed-up target >= 1.7 at the two larger sizes)")
+def target_statistics(sizes, scaling_sizes) -> None:
+    print("\n2. Pair statistics A, B from (N, 2, d) pairs, half similar, vs numpy")
     print(
-        f"{'N':>8} {'d':>4} {'advmetric (ms)':>15} {'numpy (ms)':>11} {'ratio':>6} "
-        f"{'1->2 threads stats':>19} {'1->2 threads adversarial':>25}"
+        "   numpy: D = P[:, 0] - P[:, 1]; Dp = D[y > 0]; Dn = D[y < 0]; Dp.T @ Dp; Dn.T @ Dn\n"
+        "   advmetric: aml.pair_statistics(P, y). Both with their default threads. 'extra MiB' ="
+        " peak resident memory the call adds\n   (/proc/self/status VmHWM after clear_refs)."
+        " Target: ratio <= 1.2."
     )
+    stats_rows, scaling_rows = [], []
     for n, d in sizes:
-        statistics_row(n, d, rng)
+        rounds = 3 if n * d > 10_000_000 else 5
+        stats_row, scaling_row = statistics_rows(n, d, (n, d) in scaling_sizes, rounds)
+        stats_rows.append(stats_row)
+        if scaling_row:
+            scaling_rows.append(scaling_row)
+    print_table(
+        [
+            "N",
+            "d",
+            "pairs MiB",
+            "advmetric ms",
+            "numpy ms",
+            "ratio",
+            "<= 1.2",
+            "advmetric extra MiB",
+            "numpy extra MiB",
+        ],
+        stats_rows,
+    )
+    print(
+        "\n   Thread scaling, 1 -> 2 threads (n_threads=1 under threadpool_limits(1) vs "
+        "n_threads=2): aml.pair_statistics and\n   aml.adversarial_pairs (all N pairs, M = GMML's"
+        " solution). Target: speed-up >= 1.7x."
+    )
+    print_table(
+        [
+            "N",
+            "d",
+            "stats 1t ms",
+            "stats 2t ms",
+            "speed-up",
+            ">= 1.7",
+            "adversarial 1t ms",
+            "adversarial 2t ms",
+            "speed-up",
+            ">= 1.7",
+        ],
+        scaling_rows,
+    )
 
 
-def golden_problem():
-    path = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "aml_golden.json"
-    if not path.exists():
-        return None
-    data = json.loads(path.read_text())
-    return aml.pair_statistics(np.array(data["pairs"]), np.array(data["y"]))
-
-
-def standardised_digits():
+# -- target 3 ----------------------------------------------------------------------------------
+def digits(standardise: bool = True, split: bool = True):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
     X, y = load_digits(return_X_y=True)
+    if not split:
+        return (StandardScaler().fit_transform(X) if standardise else X), y
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
-    scaler = StandardScaler().fit(X_train)
-    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+    if standardise:
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    return X_train, X_test, y_train, y_test
 
 
-def target_iterations():
-    print("\n3. Iterations of the default solver to a relative gradient norm <= 1e-8")
-    problems = {}
-    golden = golden_problem()
-    if golden is not None:
-        problems["golden (d=4, 30 pairs)"] = (golden, 0.0)
-    X_train, _, y_train, _ = standardised_digits()
-    from advmetric.estimators import _sample_pairs
-
-    codes = np.unique(y_train, return_inverse=True)[1]
-    index, labels = _sample_pairs(codes, 90_000, 0)
-    stats = advmetric.PairStatistics.from_indices(X_train, index, labels)
-    problems["digits (d=64, 90000 pairs)"] = ((np.array(stats.A), np.array(stats.B)), 1e-6)
-    for name, ((A, B), reg) in problems.items():
-        result = aml.solve(A, B, 1.0, 0.8, reg=reg, tol=1e-8)
-        ok = result.converged and result.n_iter <= 100
-        print(
-            f"  {name:<28} {result.n_iter:>4} iterations, relative gradient "
-            f"{result.gradient_norm_history[-1]:.2e}  {verdict(ok)} (target <= 100)"
+def target_iterations() -> None:
+    print("\n3. Iterations of the default solver (L-BFGS from GMML) to relative gradient <= 1e-8")
+    print(
+        f"   alpha={ALPHA}, beta={BETA}; digits problems through AML_Supervised() (default pairs,"
+        " reg=1e-6). Target: <= 100 iterations."
+    )
+    rows = []
+    if GOLDEN.exists():
+        golden = json.loads(GOLDEN.read_text())
+        A, B = np.array(golden["A"]), np.array(golden["B"])
+        result = aml.solve(A, B, golden["alpha"], golden["beta"], tol=1e-8)
+        M_error = np.abs(result.M - np.array(golden["aml_M_min"])).max()
+        rows.append(
+            [
+                "golden (d=4, 30 pairs, reg=0)",
+                result.n_iter,
+                f"{result.gradient_norm_history[-1]:.1e}",
+                f"max|M - M_golden| = {M_error:.1e}",
+                verdict(result.converged and result.n_iter <= 100),
+            ]
         )
+    else:
+        rows.append(["golden: not found at " + str(GOLDEN), "-", "-", "-", "n/a"])
+    X_train, _, y_train, _ = digits()
+    problems = [(f"digits train split, std., seed {s}", X_train, y_train, s) for s in range(3)]
+    X_all, y_all = digits(split=False)
+    problems.append(("digits all 1797, std., seed 0", X_all, y_all, 0))
+    X_raw, y_raw = digits(standardise=False, split=False)
+    problems.append(("digits all 1797, raw pixels, seed 0", X_raw, y_raw, 0))
+    for name, X, y, seed in problems:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = AML_Supervised(random_state=seed).fit(X, y)
+        rows.append(
+            [
+                name,
+                model.n_iter_,
+                f"{model.gradient_norm_history_[-1]:.1e}",
+                f"{default_n_constraints(len(np.unique(y))):,} pairs, d={X.shape[1]}",
+                verdict(model.converged_ and model.n_iter_ <= 100),
+            ]
+        )
+    print_table(["problem", "iterations", "rel. gradient", "", "<= 100"], rows)
 
 
+# -- target 4 ----------------------------------------------------------------------------------
 def knn_error(Z_train, y_train, Z_test, y_test) -> float:
     from sklearn.neighbors import KNeighborsClassifier
 
@@ -185,84 +430,261 @@ def knn_error(Z_train, y_train, Z_test, y_test) -> float:
     return float(np.mean(knn.predict(Z_test) != y_test))
 
 
-def target_end_to_end():
+PEER_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time, warnings
+    import numpy as np
+    import metric_learn, sklearn
+    from sklearn.neighbors import KNeighborsClassifier
+    warnings.simplefilter("ignore")
+    data = np.load(sys.argv[1])
+    X_train, X_test, y_train, y_test = (data[k] for k in ("X_train", "X_test", "y_train", "y_test"))
+    peers = {
+        "LMNN(n_neighbors=5)": metric_learn.LMNN(n_neighbors=5, random_state=0),
+        "ITML_Supervised()": metric_learn.ITML_Supervised(random_state=0),
+    }
+    for name, model in peers.items():
+        start = time.perf_counter()
+        model.fit(X_train, y_train)
+        elapsed = time.perf_counter() - start
+        knn = KNeighborsClassifier(n_neighbors=5).fit(model.transform(X_train), y_train)
+        error = float(np.mean(knn.predict(model.transform(X_test)) != y_test))
+        n_iter = getattr(model, "n_iter_", None)
+        print(json.dumps({"name": name, "time": elapsed, "error": error,
+                          "n_iter": None if n_iter is None else int(n_iter),
+                          "versions": f"metric-learn {metric_learn.__version__}, "
+                                      f"scikit-learn {sklearn.__version__}"}), flush=True)
+    """
+)
+
+
+def peers_python(venv: Path) -> tuple[Path | None, str]:
+    """The peers' interpreter, creating the virtualenv on first use; (None, why) on failure."""
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    check = [str(python), "-c", "import metric_learn"]
+    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return python, ""
+    print(f"   creating {venv}: pip install {' '.join(PEER_REQUIREMENTS)} ...", flush=True)
+    steps = [
+        [sys.executable, "-m", "venv", str(venv)],
+        [str(python), "-m", "pip", "install", "-q", *PEER_REQUIREMENTS],
+    ]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True)
+        if done.returncode != 0:
+            return None, f"{' '.join(step)} failed: {(done.stderr or done.stdout).strip()[-300:]}"
+    if subprocess.run(check, capture_output=True).returncode != 0:
+        return None, "metric_learn does not import in " + str(venv)
+    return python, ""
+
+
+def run_peers(venv: Path, split) -> tuple[list, str]:
+    python, why = peers_python(venv)
+    if python is None:
+        return [], why
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "split.npz"
+        script = Path(tmp) / "peers.py"
+        X_train, X_test, y_train, y_test = split
+        np.savez(data, X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test)
+        script.write_text(PEER_SCRIPT)
+        done = subprocess.run(
+            [str(python), str(script), str(data)], capture_output=True, text=True, timeout=1800
+        )
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0:
+        return results, f"peer script failed: {done.stderr.strip()[-300:]}"
+    return results, ""
+
+
+def target_end_to_end(peers: bool, peers_venv: Path) -> None:
+    print("\n4. AML_Supervised end to end on scikit-learn's digits (standardised)")
+    split = digits()
+    X_train, X_test, y_train, y_test = split
     print(
-        "\n4. AML_Supervised on digits (standardised, default 90000 pairs) vs the numpy reference"
+        f"   train_test_split(random_state=0, stratify=y): {len(X_train)} train / {len(X_test)} "
+        "test, StandardScaler fitted on train; 5-NN test error in the learned metric.\n"
+        "   advmetric: AML_Supervised(random_state=0) (90,000 sampled pairs), best of 5 fits. "
+        "Reference: the same pairs (sample_pairs), the\n   numpy reference's pair_statistics on "
+        "X[index] and its solve (pgd from GMML, reg=1e-6, tol=1e-8), one run."
     )
-    X_train, X_test, y_train, y_test = standardised_digits()
-    fast = AML_Supervised(random_state=0)
-    t_fast = best_time(lambda: fast.fit(X_train, y_train), repeat=3)
-    error_fast = knn_error(fast.transform(X_train), y_train, fast.transform(X_test), y_test)
-
-    # The same pairs through the numpy reference: statistics pair by pair, then its solver.
-    from advmetric.estimators import _sample_pairs
-
-    codes = np.unique(y_train, return_inverse=True)[1]
-    index, labels = _sample_pairs(codes, 1000 * 10 * 9, 0)
+    model = AML_Supervised(random_state=0)
+    t = race({"fit": lambda: model.fit(X_train, y_train)}, rounds=5, min_seconds=0)
+    t_fast = t["fit"][0]
+    error_fast = knn_error(model.transform(X_train), y_train, model.transform(X_test), y_test)
 
     def reference_fit():
+        index, labels = sample_pairs(y_train, random_state=0)
         A, B = reference.pair_statistics(X_train[index], labels)
-        return reference.solve(A, B, 1.0, 0.8, reg=1e-6, max_iter=5000).M
+        return reference.solve(A, B, ALPHA, BETA, reg=1e-6, tol=1e-8, max_iter=5000)
 
     start = time.perf_counter()
-    M_ref = reference_fit()
+    result = reference_fit()
     t_ref = time.perf_counter() - start
-    w, V = np.linalg.eigh(M_ref)
+    w, V = np.linalg.eigh(result.M)
     L_ref = np.sqrt(np.maximum(w, 0))[:, None] * V.T
     error_ref = knn_error(X_train @ L_ref.T, y_train, X_test @ L_ref.T, y_test)
     error_euclid = knn_error(X_train, y_train, X_test, y_test)
-    print(f"  advmetric AML_Supervised {1e3 * t_fast:9.1f} ms, 5-NN test error {error_fast:.4f}")
-    print(f"  numpy reference, same pairs {1e3 * t_ref:8.1f} ms, 5-NN test error {error_ref:.4f}")
-    print(f"  Euclidean{' ' * 33}5-NN test error {error_euclid:.4f}")
-    print(f"  speed-up over the reference: {t_ref / t_fast:.0f}x")
-    print("  metric-learn peers (LMNN, ITML_Supervised): see the README's Performance section")
+    rows = [
+        ["advmetric AML_Supervised", ms(t_fast), f"{error_fast:.4f}", model.n_iter_, "", "", ""],
+        [
+            "numpy reference (same pairs)",
+            ms(t_ref),
+            f"{error_ref:.4f}",
+            result.n_iter,
+            f"{t_ref / t_fast:.0f}x",
+            "",
+            "",
+        ],
+        ["Euclidean (no metric learning)", "-", f"{error_euclid:.4f}", "-", "", "", ""],
+    ]
+    note = "metric-learn peers: run with --peers"
+    if peers:
+        results, why = run_peers(peers_venv, split)
+        for peer in results:
+            speedup = peer["time"] / t_fast
+            ok = speedup >= 100 and error_fast <= peer["error"]
+            rows.append(
+                [
+                    "metric-learn " + peer["name"],
+                    ms(peer["time"]),
+                    f"{peer['error']:.4f}",
+                    peer["n_iter"] if peer["n_iter"] is not None else "-",
+                    f"{speedup:.0f}x",
+                    "yes" if error_fast <= peer["error"] else "no",
+                    verdict(ok),
+                ]
+            )
+        if results:
+            note = f"peers ran in {peers_venv} ({results[0]['versions']}), one fit each"
+        if why:
+            note = f"metric-learn peers not available: {why}"
+            rows += [[f"metric-learn {n}", "not available", "", "", "", "", ""] for n in PEERS]
+    print_table(
+        [
+            "method",
+            "fit ms",
+            "5-NN error",
+            "iterations",
+            "AML speed-up",
+            "AML error <=",
+            ">= 100x & <=",
+        ],
+        rows,
+    )
+    print("   " + note)
 
 
-def target_scale(n_pairs: int):
-    print(f"\n5. {n_pairs:.0e} sampled pairs at d = 64, end to end (a fresh subprocess)")
-    code = f"""
-import resource, time, numpy as np
-from advmetric import AML_Supervised
-rng = np.random.default_rng(0)
-X = rng.standard_normal((100_000, 64)); y = rng.integers(0, 10, size=100_000)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-start = time.perf_counter()
-model = AML_Supervised(n_constraints={n_pairs}, random_state=0).fit(X, y)
-elapsed = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(elapsed, (peak - base) * 1024, X.nbytes, model.n_iter_, model.converged_)
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    elapsed, extra, x_bytes, n_iter, converged = out.stdout.split()
-    elapsed, extra, x_bytes = float(elapsed), float(extra), float(x_bytes)
+# -- target 5 ----------------------------------------------------------------------------------
+SCALE_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    import numpy as np
+    from advmetric import AML_Supervised
+
+    def status(field):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    n_pairs, n_samples, d = (int(a) for a in sys.argv[1:4])
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, size=n_samples)
+    X = rng.standard_normal((n_samples, d)) + 0.5 * y[:, None]
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current VmRSS
+    except OSError:
+        pass
+    base = status("VmRSS")
+    start = time.perf_counter()
+    model = AML_Supervised(n_constraints=n_pairs, random_state=0).fit(X, y)
+    elapsed = time.perf_counter() - start
+    print(json.dumps({"time": elapsed, "extra": status("VmHWM") - base, "base": base,
+                      "x_bytes": X.nbytes, "y_bytes": y.nbytes, "n_iter": model.n_iter_,
+                      "converged": bool(model.converged_)}))
+    """
+)
+
+
+def target_scale(n_pairs: int, n_samples: int = 100_000, d: int = 64) -> None:
+    print(f"\n5. {n_pairs:,} pairs sampled from class labels at d = {d}, end to end")
+    print(
+        f"   AML_Supervised(n_constraints={n_pairs:,}).fit(X, y), X: {n_samples:,} x {d} float64, "
+        "10 classes; in a fresh subprocess, one run.\n   'extra' = peak RSS (VmHWM) minus RSS "
+        "after imports and data creation. Budget = all sampled indices held at once "
+        "(2 int64\n   + 1 int8 per pair) + 16 MiB for the O(d^2 threads) buffers. Targets: "
+        "<= 10 s, extra <= budget."
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", SCALE_SCRIPT, str(n_pairs), str(n_samples), str(d)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        print("   failed: " + done.stderr.strip()[-500:])
+        return
+    r = json.loads(done.stdout.strip().splitlines()[-1])
     index_bytes = n_pairs * (2 * 8 + 1)
-    print(
-        f"  fit {elapsed:.2f} s ({n_iter} iterations, converged {converged})  "
-        f"{verdict(elapsed <= 10)} (target <= 10 s)"
+    budget = index_bytes + 16 * 2**20
+    print_table(
+        [
+            "fit s",
+            "iterations",
+            "converged",
+            "<= 10 s",
+            "input X MiB",
+            "extra MiB",
+            "indices MiB",
+            "budget MiB",
+            "<= budget",
+        ],
+        [
+            [
+                f"{r['time']:.2f}",
+                r["n_iter"],
+                r["converged"],
+                verdict(r["time"] <= 10),
+                mib(r["x_bytes"]),
+                mib(r["extra"]),
+                mib(index_bytes),
+                mib(budget),
+                verdict(r["extra"] <= budget),
+            ]
+        ],
     )
-    print(
-        f"  peak memory above the loaded input: {extra / 2**20:.0f} MiB; sampled indices and "
-        f"labels {index_bytes / 2**20:.0f} MiB; input X {x_bytes / 2**20:.0f} MiB (already loaded)"
-    )
+    naive = n_pairs * 2 * d * 8
+    print(f"   (an (n_pairs, 2, d) pair array would take {naive / 2**30:.1f} GiB)")
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
+    parser.add_argument("--peers", action="store_true", help="also run metric-learn's peers")
+    parser.add_argument("--peers-venv", type=Path, default=DEFAULT_PEERS_VENV)
+    parser.add_argument("--only", default="1,2,3,4,5", help="comma-separated targets")
     args = parser.parse_args(argv)
-    rng = np.random.default_rng(0)
-    print("Machine:", machine())
-    if args.quick:
-        target_iteration([32, 64], rng)
-        target_statistics([(20_000, 16), (5_000, 64)], rng)
+    only = {int(t) for t in args.only.split(",")}
+    describe_machine()
+    start = time.perf_counter()
+    if 1 in only:
+        target_iteration([32, 64] if args.quick else [64, 256, 784])
+    if 2 in only:
+        if args.quick:
+            sizes = [(20_000, 16), (10_000, 64), (2_000, 256)]
+        else:
+            sizes = [(650_000, 16), (200_000, 64), (90_000, 784)]
+        target_statistics(sizes, sizes[1:])
+    if 3 in only:
         target_iterations()
-        target_scale(100_000)
-    else:
-        target_iteration([64, 256, 784], rng)
-        target_statistics([(650_000, 16), (200_000, 64), (90_000, 784)], rng)
-        target_iterations()
-        target_end_to_end()
-        target_scale(10_000_000)
+    if 4 in only:
+        target_end_to_end(args.peers, args.peers_venv)
+    if 5 in only:
+        target_scale(200_000 if args.quick else 10_000_000)
+    print(f"\nTotal {time.perf_counter() - start:.0f} s; load average at the end: {load_average()}")
     return 0
 
 

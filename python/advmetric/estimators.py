@@ -307,6 +307,8 @@ class _SupervisedLearner(_MetricLearner):
         """
         check_not_text(X, "X")
         X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_min_samples=2)
+        # the core reads X through a float64 pointer: copy a misaligned view
+        X = np.require(X, requirements=["ALIGNED"])
         params = self._check_params(X.shape[1])
         codes, n_classes = encode_classes(y)
         n_constraints = check_n_constraints(self.n_constraints, n_classes)
