@@ -70,6 +70,8 @@ class Problem {
           const IterationCallback& callback, double scale = 1)
       : A_(std::move(A)),
         B_(std::move(B)),
+        alpha_(alpha),
+        beta_(beta),
         evaluator_(A_, B_, alpha, beta),
         options_(options),
         callback_(callback),
