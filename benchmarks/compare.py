@@ -103,6 +103,10 @@ def peak_extra_memory(function) -> float | None:
     return max(0.0, float(_status("VmHWM") - before))
 
 
+def section(title: str) -> None:
+    print(f"\n{title}  [load average {load_average()}]")
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -215,7 +219,7 @@ def iteration_row(d: int, n_iter: int, single_thread: bool) -> list:
 
 
 def target_iteration(dims, n_iter: int = 20) -> None:
-    print("\n1. Time per solver iteration vs numpy.linalg.eigh(M) + 3 d x d matmuls (M @ M)")
+    section("1. Time per solver iteration vs numpy.linalg.eigh(M) + 3 d x d matmuls (M @ M)")
     print(
         f"   aml.solve(A, B, {ALPHA}, {BETA}, tol=1e-300, max_iter={n_iter}) on A, B = X^T X with "
         "4d Gaussian rows; per iteration = solve time / n_iter\n"
@@ -311,7 +315,7 @@ def statistics_rows(n: int, d: int, scaling: bool, rounds: int) -> tuple[list, l
 
 
 def target_statistics(sizes, scaling_sizes) -> None:
-    print("\n2. Pair statistics A, B from (N, 2, d) pairs, half similar, vs numpy")
+    section("2. Pair statistics A, B from (N, 2, d) pairs, half similar, vs numpy")
     print(
         "   numpy: D = P[:, 0] - P[:, 1]; Dp = D[y > 0]; Dn = D[y < 0]; Dp.T @ Dp; Dn.T @ Dn\n"
         "   advmetric: aml.pair_statistics(P, y). Both with their default threads. 'extra MiB' ="
@@ -378,7 +382,7 @@ def digits(standardise: bool = True, split: bool = True):
 
 
 def target_iterations() -> None:
-    print("\n3. Iterations of the default solver (L-BFGS from GMML) to relative gradient <= 1e-8")
+    section("3. Iterations of the default solver (L-BFGS from GMML) to relative gradient <= 1e-8")
     print(
         f"   alpha={ALPHA}, beta={BETA}; digits problems through AML_Supervised() (default pairs,"
         " reg=1e-6). Target: <= 100 iterations."
@@ -498,7 +502,7 @@ def run_peers(venv: Path, split) -> tuple[list, str]:
 
 
 def target_end_to_end(peers: bool, peers_venv: Path) -> None:
-    print("\n4. AML_Supervised end to end on scikit-learn's digits (standardised)")
+    section("4. AML_Supervised end to end on scikit-learn's digits (standardised)")
     split = digits()
     X_train, X_test, y_train, y_test = split
     print(
@@ -609,7 +613,7 @@ SCALE_SCRIPT = textwrap.dedent(
 
 
 def target_scale(n_pairs: int, n_samples: int = 100_000, d: int = 64) -> None:
-    print(f"\n5. {n_pairs:,} pairs sampled from class labels at d = {d}, end to end")
+    section(f"5. {n_pairs:,} pairs sampled from class labels at d = {d}, end to end")
     print(
         f"   AML_Supervised(n_constraints={n_pairs:,}).fit(X, y), X: {n_samples:,} x {d} float64, "
         "10 classes; in a fresh subprocess, one run.\n   'extra' = peak RSS (VmHWM) minus RSS "
