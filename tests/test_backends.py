@@ -49,3 +49,59 @@ def test_same_results_with_and_without_blas(d, eigen_only):
         solved_e = aml.solve(A, B, 1.0, 0.8, reg=1e-3)
     assert solved.converged and solved_e.converged
     assert relative_error(solved.M, solved_e.M) <= 1e-6
+
+
+def _blas_thread_counts() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+def test_blas_thread_limit_survives_overlapping_requests():
+    """Requests that overlap without nesting (two fits in two Python threads) must still leave
+    the caller's BLAS setting as it was; the active setting is the smallest request."""
+    from threadpoolctl import threadpool_limits
+
+    from advmetric._backend import blas_threads
+
+    with threadpool_limits(2, user_api="blas"):
+        before = _blas_thread_counts()
+        first, second = blas_threads(2), blas_threads(1)
+        first.__enter__()
+        second.__enter__()
+        assert set(_blas_thread_counts()) == {1}
+        first.__exit__(None, None, None)  # the first request ends before the second
+        assert set(_blas_thread_counts()) == {1}
+        second.__exit__(None, None, None)
+        assert _blas_thread_counts() == before
+        # the same with equal requests: saving and restoring per request would end at 1 here
+        first, second = blas_threads(1), blas_threads(1)
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        second.__exit__(None, None, None)
+        assert _blas_thread_counts() == before
+
+
+def test_small_problems_solve_on_one_blas_thread(monkeypatch):
+    """Below SERIAL_BLAS_BELOW the solver's BLAS work runs serially, and the setting comes back."""
+    from threadpoolctl import threadpool_limits
+
+    from advmetric import _backend
+
+    seen = []
+    solve = _core.solve
+
+    def recording_solve(*args, **kwargs):
+        seen.append(set(_blas_thread_counts()))
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(_core, "solve", recording_solve)
+    rng = np.random.default_rng(3)
+    pairs, y = random_pairs(rng, 40, 6)
+    A, B = aml.pair_statistics(pairs, y)
+    with threadpool_limits(2, user_api="blas"):
+        before = _blas_thread_counts()
+        aml.solve(A, B, 1.0, 0.8)
+        assert _blas_thread_counts() == before
+    assert 6 < _backend.SERIAL_BLAS_BELOW and seen == [{1}]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _core
-from ._backend import blas_threads
+from ._backend import blas_threads, dense_blas_threads
 from ._result import SolveResult
 from ._validation import (
     as_pair_labels,
@@ -166,7 +166,7 @@ def solve(
         init = as_spd(init, "init", d)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable")
-    with blas_threads(n_threads):
+    with dense_blas_threads(n_threads, d):
         out = _core.solve(
             A,
             B,

@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from . import _core, aml
-from ._backend import blas_threads
+from ._backend import blas_threads, dense_blas_threads
 from ._mahalanobis import (
     MahalanobisMixin,
     PairsClassifierMixin,
@@ -119,24 +119,24 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------------------------
     def _fit_scatter(self, A: np.ndarray, B: np.ndarray, params: dict):
         """Learn M from the scatter matrices; sets every fitted attribute but the threshold."""
-        if self._adversarial:
-            M = self._solve(A, B, params)
-        else:
-            M = self._closed_form(A, B, params)
-        self.n_features_in_ = params["n_features"]
-        self.components_ = _components_from_matrix(M, params["n_components"])
+        with dense_blas_threads(params["n_threads"], params["n_features"]):
+            if self._adversarial:
+                M = self._solve(A, B, params)
+            else:
+                M = self._closed_form(A, B, params)
+            self.n_features_in_ = params["n_features"]
+            self.components_ = _components_from_matrix(M, params["n_components"])
         return self
 
     def _closed_form(self, A, B, params) -> np.ndarray:
         reg = params["reg"]
-        with blas_threads(params["n_threads"]):
-            M = aml.gmml(A, B, reg)
-            A_r, B_r = _core.ridge(A, B, reg)
-            value = aml.objective(M, A_r, B_r, 0.0, 1.0)
-            # relative gradient norm ||M^{1/2} grad M^{1/2}||_F / D, as reported by aml.solve
-            w, V = np.linalg.eigh(M)
-            root = (V * np.sqrt(w)) @ V.T
-            grad = aml.gradient(M, A_r, B_r, 0.0, 1.0)
+        M = aml.gmml(A, B, reg)
+        A_r, B_r = _core.ridge(A, B, reg)
+        value = aml.objective(M, A_r, B_r, 0.0, 1.0)
+        # relative gradient norm ||M^{1/2} grad M^{1/2}||_F / D, as reported by aml.solve
+        w, V = np.linalg.eigh(M)
+        root = (V * np.sqrt(w)) @ V.T
+        grad = aml.gradient(M, A_r, B_r, 0.0, 1.0)
         self.n_iter_ = 0
         self.converged_ = True
         self.objective_history_ = np.array([value])
@@ -284,6 +284,28 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
         return self
 
 
+def supervised_scatter(X, y, n_constraints, random_state, n_threads):
+    """Scatter matrices ``(A, B)`` of the pairs that a supervised estimator samples from ``y``.
+
+    ``X`` is a validated float64 C-ordered array; pairs are drawn in chunks as row indices
+    (:func:`advmetric.constraints.iter_pair_chunks`) and reduced in the compiled core, so no
+    array of pairs is built. ``n_threads`` is already checked.
+    """
+    # the core reads X through a float64 pointer: copy a misaligned view
+    X = np.require(X, requirements=["ALIGNED"])
+    codes, n_classes = encode_classes(y)
+    n_constraints = check_n_constraints(n_constraints, n_classes)
+    A = np.zeros((X.shape[1], X.shape[1]))
+    B = np.zeros_like(A)
+    with blas_threads(n_threads):
+        for index, labels in iter_pair_chunks(codes, n_constraints, random_state):
+            A_chunk, B_chunk, _, _ = _core.pair_statistics_indices(X, index, labels, n_threads)
+            A += A_chunk
+            B += B_chunk
+    check_scatter_finite(A, B)
+    return A, B
+
+
 class _SupervisedLearner(_MetricLearner):
     """Fitting from examples with class labels through pairs sampled from the labels."""
 
@@ -307,20 +329,8 @@ class _SupervisedLearner(_MetricLearner):
         """
         check_not_text(X, "X")
         X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_min_samples=2)
-        # the core reads X through a float64 pointer: copy a misaligned view
-        X = np.require(X, requirements=["ALIGNED"])
         params = self._check_params(X.shape[1])
-        codes, n_classes = encode_classes(y)
-        n_constraints = check_n_constraints(self.n_constraints, n_classes)
-        n_threads = params["n_threads"]
-        A = np.zeros((X.shape[1], X.shape[1]))
-        B = np.zeros_like(A)
-        with blas_threads(n_threads):
-            for index, labels in iter_pair_chunks(codes, n_constraints, self.random_state):
-                A_chunk, B_chunk, _, _ = _core.pair_statistics_indices(X, index, labels, n_threads)
-                A += A_chunk
-                B += B_chunk
-        check_scatter_finite(A, B)
+        A, B = supervised_scatter(X, y, self.n_constraints, self.random_state, params["n_threads"])
         return self._fit_scatter(A, B, params)
 
     def __sklearn_tags__(self):
