@@ -6,6 +6,7 @@ from . import _backend, aml, reference
 from ._core import __version__
 from ._result import SolveResult
 from .estimators import AML, GMML, AML_Supervised, GMML_Supervised
+from .model_selection import AML_SupervisedCV
 from .statistics import PairStatistics
 
 _backend.load_scipy_blas()
@@ -14,6 +15,7 @@ __all__ = [
     "AML",
     "GMML",
     "AML_Supervised",
+    "AML_SupervisedCV",
     "GMML_Supervised",
     "PairStatistics",
     "SolveResult",

@@ -1,0 +1,290 @@
+"""Choosing AML's alpha and beta by cross-validation, cheaply.
+
+:class:`AML_SupervisedCV` does what ``GridSearchCV(make_pipeline(AML_Supervised(...),
+KNeighborsClassifier(n_neighbors)), {"alpha": ..., "beta": ...}, cv=cv)`` does, with the same
+folds, pairs and scores, but exploits AML's structure: the data enter only through the scatter
+matrices A and B of the sampled pairs, which do not depend on alpha and beta. So each fold's pairs
+are sampled and reduced once, and the grid is then walked as a chain of O(d^3) solves, each started
+from the solution at the neighbouring grid point (warm start).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import check_cv
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.utils.validation import validate_data
+
+from . import aml
+from ._backend import dense_blas_threads
+from ._mahalanobis import MahalanobisMixin
+from ._validation import check_int, check_n_threads, check_not_text, check_real
+from .constraints import encode_classes
+from .estimators import (
+    AML_Supervised,
+    _components_from_matrix,
+    _user_stacklevel,
+    supervised_scatter,
+)
+
+__all__ = ["DEFAULT_GRID", "AML_SupervisedCV"]
+
+#: The paper's grid for both alpha and beta (Section 3): 1e-3, 1e-2, ..., 1e3.
+DEFAULT_GRID = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
+
+
+def _check_grid(values, name: str, low_inclusive: bool) -> np.ndarray:
+    grid = np.asarray(values, dtype=object).ravel()
+    if grid.size == 0:
+        raise ValueError(f"{name} must contain at least one value")
+    return np.array(
+        [check_real(v, f"each of {name}", low=0, low_inclusive=low_inclusive) for v in grid]
+    )
+
+
+def _warm_start_order(n_alphas: int, n_betas: int) -> list[tuple[int, int]]:
+    """Grid indices ``(i_alpha, i_beta)`` in a snake order: every step changes one index by one,
+    so each solve starts next to the previous solution."""
+    order = []
+    for j in range(n_betas):
+        alphas = range(n_alphas) if j % 2 == 0 else range(n_alphas - 1, -1, -1)
+        order.extend((i, j) for i in alphas)
+    return order
+
+
+class AML_SupervisedCV(MahalanobisMixin, BaseEstimator):
+    """AML_Supervised with alpha and beta chosen by cross-validated k-NN accuracy.
+
+    For every fold of ``cv`` and every ``(alpha, beta)`` of the grid ``alphas x betas``, AML is
+    fitted on the fold's training part as :class:`~advmetric.AML_Supervised` would be (same
+    sampled pairs for the same ``random_state``) and scored by the accuracy of a
+    ``KNeighborsClassifier(n_neighbors)`` in the learned space on the held-out part. The pair with
+    the best mean accuracy is then refitted on all the data. This is the search
+    ``GridSearchCV(make_pipeline(AML_Supervised(...), KNeighborsClassifier(n_neighbors)),
+    param_grid, cv=cv)`` performs, and with ``warm_start=False`` it gives exactly its scores; it is
+    faster because each fold's pair statistics are computed once for the whole grid and the solver
+    is warm-started along the grid.
+
+    Parameters
+    ----------
+    alphas : sequence of float >= 0, default DEFAULT_GRID
+        Candidate values of alpha (the paper's grid 1e-3, ..., 1e3 by default).
+    betas : sequence of float > 0, default DEFAULT_GRID
+        Candidate values of beta.
+    cv : int, cross-validation generator or iterable, default 5
+        As in scikit-learn: an int gives ``StratifiedKFold(cv)`` (no shuffling).
+    n_neighbors : int >= 1, default 5
+        k of the k-NN classifier that scores each candidate.
+    warm_start : bool, default True
+        Start each solve from the solution at the neighbouring grid point of the same fold
+        (solutions then differ from cold starts by the solver tolerance ``tol``); False starts
+        every solve from GMML, as a fresh ``AML_Supervised`` does.
+    n_constraints, random_state, n_components, max_iter, tol, reg, n_jobs
+        As in :class:`~advmetric.AML_Supervised` (used for every fit, including the refit).
+    verbose : bool, default False
+        Print one line per fold with its time.
+
+    Attributes
+    ----------
+    best_params_ : dict
+        ``{"alpha": ..., "beta": ...}`` with the best mean held-out accuracy (the first in
+        ``cv_results_`` order on ties, as in ``GridSearchCV``).
+    best_score_ : float
+        Its mean held-out accuracy.
+    best_index_ : int
+        Its index in ``cv_results_``.
+    cv_results_ : dict of ndarrays
+        One entry per grid point, alpha-major (the order of ``GridSearchCV``): ``params``,
+        ``param_alpha``, ``param_beta``, ``split<k>_test_score``, ``mean_test_score``,
+        ``std_test_score``, ``rank_test_score``, ``mean_n_iter`` (solver iterations averaged
+        over the folds) and ``n_not_converged`` (folds where the solver stopped short).
+    best_estimator_ : AML_Supervised
+        Refitted on all the data with ``best_params_``.
+    components_ : ndarray of shape (n_components, n_features)
+        ``best_estimator_.components_``.
+    n_iter_, converged_ : int, bool
+        Solver iterations and convergence of the refit (``best_estimator_``).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` had string column names.
+    n_splits_ : int
+        Number of folds.
+    search_time_ : float
+        Wall time of the cross-validated search (without the refit), in seconds.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from advmetric.model_selection import AML_SupervisedCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = AML_SupervisedCV(alphas=[0.1, 1.0], betas=[0.8], random_state=0).fit(X, y)
+    >>> sorted(search.best_params_)
+    ['alpha', 'beta']
+    """
+
+    def __init__(
+        self,
+        alphas=DEFAULT_GRID,
+        betas=DEFAULT_GRID,
+        *,
+        cv=5,
+        n_neighbors=5,
+        warm_start=True,
+        n_constraints=None,
+        random_state=None,
+        n_components=None,
+        max_iter=1000,
+        tol=1e-8,
+        reg=1e-6,
+        verbose=False,
+        n_jobs=None,
+    ):
+        self.alphas = alphas
+        self.betas = betas
+        self.cv = cv
+        self.n_neighbors = n_neighbors
+        self.warm_start = warm_start
+        self.n_constraints = n_constraints
+        self.random_state = random_state
+        self.n_components = n_components
+        self.max_iter = max_iter
+        self.tol = tol
+        self.reg = reg
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+
+    def _estimator(self, alpha: float, beta: float) -> AML_Supervised:
+        """The AML_Supervised that one grid point stands for (a fresh copy of random_state, as
+        scikit-learn's ``clone`` gives every fit of a search)."""
+        return AML_Supervised(
+            alpha=alpha,
+            beta=beta,
+            n_constraints=self.n_constraints,
+            random_state=copy.deepcopy(self.random_state),
+            n_components=self.n_components,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            reg=self.reg,
+            n_jobs=self.n_jobs,
+        )
+
+    def fit(self, X, y):
+        """Search the grid by cross-validation, then refit the best ``(alpha, beta)`` on all data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self
+        """
+        check_not_text(X, "X")
+        X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_min_samples=2)
+        alphas = _check_grid(self.alphas, "alphas", low_inclusive=True)
+        betas = _check_grid(self.betas, "betas", low_inclusive=False)
+        n_neighbors = check_int(self.n_neighbors, "n_neighbors", low=1)
+        n_threads = check_n_threads(self.n_jobs)
+        encode_classes(y)  # the clear errors for unusable labels, before any fold is cut
+        # Every parameter the grid shares is checked once, by the estimator that uses it.
+        solver_params = self._estimator(alphas[0], betas[0])._check_params(X.shape[1])
+
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+        scores = np.empty((len(alphas), len(betas), len(folds)))
+        n_iter = np.zeros((len(alphas), len(betas), len(folds)), dtype=np.int64)
+        not_converged = np.zeros((len(alphas), len(betas)), dtype=np.int64)
+        start = time.perf_counter()
+        for k, (train, test) in enumerate(folds):
+            fold_start = time.perf_counter()
+            X_train, y_train = X[train], y[train]
+            if np.unique(y_train).shape[0] < 2:
+                raise ValueError(
+                    f"fold {k} of cv has a single class in its training part; use fewer folds"
+                )
+            A, B = supervised_scatter(
+                X_train, y_train, self.n_constraints, copy.deepcopy(self.random_state), n_threads
+            )
+            # One BLAS thread for the d x d work and the k-NN's small products, below the size
+            # where more pay off: idle OpenBLAS threads spin and slow the k-NN's OpenMP loops.
+            with dense_blas_threads(n_threads, X.shape[1]):
+                M = None
+                for i, j in _warm_start_order(len(alphas), len(betas)):
+                    result = aml.solve(
+                        A,
+                        B,
+                        alphas[i],
+                        betas[j],
+                        max_iter=solver_params["max_iter"],
+                        tol=solver_params["tol"],
+                        reg=solver_params["reg"],
+                        init=M if self.warm_start else None,
+                        n_threads=self.n_jobs,
+                    )
+                    M = result.M
+                    n_iter[i, j, k] = result.n_iter
+                    not_converged[i, j] += not result.converged
+                    # what AML_Supervised.transform gives, as a pipeline's k-NN would see it
+                    L = _components_from_matrix(M, solver_params["n_components"])
+                    knn = KNeighborsClassifier(n_neighbors=n_neighbors)
+                    knn.fit(X_train @ L.T, y_train)
+                    scores[i, j, k] = knn.score(X[test] @ L.T, y[test])
+            if self.verbose:
+                print(
+                    f"[AML_SupervisedCV] fold {k + 1}/{len(folds)}: {alphas.size * betas.size} "
+                    f"fits in {time.perf_counter() - fold_start:.2f} s",
+                    flush=True,
+                )
+        self.search_time_ = time.perf_counter() - start
+        self.n_splits_ = len(folds)
+        self.cv_results_ = self._results(alphas, betas, scores, n_iter, not_converged)
+        self.best_index_ = int(np.argmin(self.cv_results_["rank_test_score"]))
+        self.best_params_ = dict(self.cv_results_["params"][self.best_index_])
+        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
+        if not_converged.any():
+            warnings.warn(
+                f"the solver stopped short at {int(not_converged.sum())} of "
+                f"{not_converged.size * len(folds)} fits of the search (see "
+                "cv_results_['n_not_converged'])",
+                ConvergenceWarning,
+                stacklevel=_user_stacklevel(),
+            )
+        self.best_estimator_ = self._estimator(**self.best_params_).fit(X, y)
+        self.components_ = self.best_estimator_.components_
+        self.n_iter_ = self.best_estimator_.n_iter_
+        self.converged_ = self.best_estimator_.converged_
+        return self
+
+    @staticmethod
+    def _results(alphas, betas, scores, n_iter, not_converged) -> dict:
+        n_alphas, n_betas, n_folds = scores.shape
+        flat = scores.reshape(n_alphas * n_betas, n_folds)  # alpha-major, like ParameterGrid
+        mean = flat.mean(axis=1)
+        # rank as GridSearchCV: 1 for the best, equal scores share the smallest rank
+        order = np.sort(mean)[::-1]
+        rank = np.searchsorted(-order, -mean, side="left") + 1
+        results = {
+            "params": [{"alpha": float(a), "beta": float(b)} for a in alphas for b in betas],
+            "param_alpha": np.repeat(alphas, n_betas),
+            "param_beta": np.tile(betas, n_alphas),
+        }
+        for k in range(n_folds):
+            results[f"split{k}_test_score"] = flat[:, k]
+        results["mean_test_score"] = mean
+        results["std_test_score"] = flat.std(axis=1)
+        results["rank_test_score"] = rank.astype(np.int32)
+        results["mean_n_iter"] = n_iter.reshape(n_alphas * n_betas, n_folds).mean(axis=1)
+        results["n_not_converged"] = not_converged.ravel()
+        return results
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
