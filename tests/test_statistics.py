@@ -89,6 +89,13 @@ def test_from_arrays_and_read_only_views(rng):
         (lambda s, X: PairStatistics(7, n_similar=-1), ValueError, "n_similar"),
         (lambda s, X: PairStatistics(2, A=-np.eye(2)), ValueError, "semidefinite"),
         (lambda s, X: PairStatistics(2, B=np.eye(3)), ValueError, "2 x 2"),
+        (lambda s, X: PairStatistics(2, A=np.eye(2)), ValueError, "n_similar is 0"),
+        (lambda s, X: PairStatistics(2, B=np.eye(2), n_similar=3), ValueError, "n_dissimilar"),
+        (
+            lambda s, X: PairStatistics(2, A=[[1.0, 0.5], [0.0, 1.0]], n_similar=1),
+            ValueError,
+            "symmetric",
+        ),
     ],
 )
 def test_bad_input(data, call, error, match):

@@ -76,6 +76,15 @@ class PairStatistics:
         self._B = self._initial_matrix(B, "B", n_features)
         self._n_similar = _check_count(n_similar, "n_similar")
         self._n_dissimilar = _check_count(n_dissimilar, "n_dissimilar")
+        for matrix, count, name, count_name in (
+            (self._A, self._n_similar, "A", "n_similar"),
+            (self._B, self._n_dissimilar, "B", "n_dissimilar"),
+        ):
+            if count == 0 and matrix.any():
+                raise ValueError(
+                    f"{name} is non-zero but {count_name} is 0: pass the number of pairs "
+                    f"behind {name}"
+                )
 
     @staticmethod
     def _initial_matrix(value, name: str, n_features: int) -> np.ndarray:
