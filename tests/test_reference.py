@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from advmetric import aml
 from advmetric import reference as ref
+
+# The checks against independent routes (finite differences, Eq. 8's stationarity) also run for
+# the compiled array API, which must pass them on its own, not only through aml == reference.
+IMPLEMENTATIONS = pytest.mark.parametrize("impl", [ref, aml], ids=["reference", "aml"])
 
 ALPHA = 0.7
 BETA = 1.3
@@ -166,25 +171,27 @@ def gradient_test_points(rng, d):
     return points
 
 
+@IMPLEMENTATIONS
 @pytest.mark.parametrize("labels", ["mixed", "similar", "dissimilar"])
 @pytest.mark.parametrize("d", [1, 2, 5])
-def test_gradient_matches_finite_differences(d, labels):
+def test_gradient_matches_finite_differences(d, labels, impl):
     rng = np.random.default_rng(10 * d + len(labels))
     pairs, y = random_problem(rng, 10, d, labels)
     A, B = ref.pair_statistics(pairs, y)
     for name, M in gradient_test_points(rng, d):
-        G = ref.gradient(M, A, B, ALPHA, BETA)
+        G = impl.gradient(M, A, B, ALPHA, BETA)
         G_fd = finite_difference_gradient(M, pairs, y, ALPHA, BETA)
         assert relative_error(G, G_fd) <= 1e-6, name
 
 
-def test_gradient_matches_finite_differences_d8_near_repeated():
+@IMPLEMENTATIONS
+def test_gradient_matches_finite_differences_d8_near_repeated(impl):
     # Eigenvalues closer than the divided-difference threshold and exactly equal ones.
     rng = np.random.default_rng(11)
     pairs, y = random_problem(rng, 30, 8)
     A, B = ref.pair_statistics(pairs, y)
     M = spd_with_eigenvalues(rng, [0.2, 0.2 * (1 + 1e-9), 1.0, 1.0 + 1e-7, 1.0 + 1e-4, 2, 2, 5])
-    G = ref.gradient(M, A, B, ALPHA, BETA)
+    G = impl.gradient(M, A, B, ALPHA, BETA)
     assert relative_error(G, finite_difference_gradient(M, pairs, y, ALPHA, BETA)) <= 1e-6
 
 
@@ -275,13 +282,14 @@ def confusion_objective(M, pairs, y, adversarial, beta):
     return total
 
 
+@IMPLEMENTATIONS
 @pytest.mark.parametrize("d", [1, 2, 5, 30])
-def test_adversarial_pairs_are_stationary_points_of_eq8(d):
+def test_adversarial_pairs_are_stationary_points_of_eq8(d, impl):
     rng = np.random.default_rng(200 + d)
     pairs, y = random_problem(rng, 40, d)
     for M in (random_spd(rng, d), np.eye(d), random_spd(rng, d, 0.05, 20.0)):
         M_inv = np.linalg.inv(M)
-        adversarial = ref.adversarial_pairs(M, pairs, y, BETA)
+        adversarial = impl.adversarial_pairs(M, pairs, y, BETA)
         assert adversarial.shape == pairs.shape
         for (x, xp), (p, pp), label in zip(pairs, adversarial, y):
             W = M_inv if label == 1 else M  # W = M^{-y}

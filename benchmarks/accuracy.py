@@ -1,0 +1,185 @@
+"""Accuracy report: the largest relative errors the test suite bounds, as measured numbers.
+
+    python benchmarks/accuracy.py     # a few minutes: the reference solver is plain numpy
+
+The tests assert bounds (1e-10 for aml vs reference and vs the golden numbers, 1e-6 for the
+gradient vs finite differences); this prints the errors actually reached, over the same seeded
+problems as ``tests/test_aml_vs_reference.py`` (d in {1, 2, 5, 30}, n in {1, 10, 2000}, mixed
+and one-label cases) and the golden file ``../shared/testdata/aml_golden.json``.
+Relative errors are in the Frobenius norm.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+sys.path.insert(0, str(TESTS))
+
+from conftest import random_spd, relative_error  # noqa: E402
+from test_aml_vs_reference import ALPHA, BETA, CASES, make_problem  # noqa: E402
+from test_reference import ALPHA as FD_ALPHA  # noqa: E402
+from test_reference import BETA as FD_BETA  # noqa: E402
+from test_reference import (  # noqa: E402
+    finite_difference_gradient,
+    gradient_test_points,
+    random_problem,
+)
+
+from advmetric import aml, reference  # noqa: E402
+
+GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "aml_golden.json"
+
+
+def aml_vs_reference() -> dict[str, float]:
+    worst: dict[str, float] = {}
+
+    def record(name, fast, slow):
+        worst[name] = max(worst.get(name, 0.0), relative_error(fast, slow))
+
+    for case in CASES:
+        pairs, y, M = make_problem(case)
+        d = M.shape[0]
+        A, B = reference.pair_statistics(pairs, y)
+        for name, fast, slow in zip(
+            ("pair_statistics A", "pair_statistics B"),
+            aml.pair_statistics(pairs, y),
+            (A, B),
+        ):
+            record(name, fast, slow)
+        record(
+            "adversarial_pairs",
+            aml.adversarial_pairs(M, pairs, y, BETA),
+            reference.adversarial_pairs(M, pairs, y, BETA),
+        )
+        record(
+            "objective",
+            aml.objective(M, A, B, ALPHA, BETA),
+            reference.objective(M, A, B, ALPHA, BETA),
+        )
+        G = reference.gradient(M, A, B, ALPHA, BETA)
+        record("gradient", aml.gradient(M, A, B, ALPHA, BETA), G)
+        record(
+            "gradient_pairwise (vs aggregated)", aml.gradient_pairwise(M, pairs, y, ALPHA, BETA), G
+        )
+        record(
+            "gradient_pairwise (vs reference pairwise)",
+            aml.gradient_pairwise(M, pairs, y, ALPHA, BETA),
+            reference.gradient_pairwise(M, pairs, y, ALPHA, BETA),
+        )
+        S = (
+            M
+            - np.median(np.linalg.eigvalsh(M)) * np.eye(d)
+            + 1e-3 * random_spd(np.random.default_rng(7), d)
+        )
+        record("project_spd", aml.project_spd(S, 1e-3), reference.project_spd(S, 1e-3))
+        record("gmml (reg=1e-3)", aml.gmml(A, B, 1e-3), reference.gmml(A, B, 1e-3))
+        # the solvers differ (L-BFGS vs projected gradient): compare the minimum objective
+        reg = 1e-2
+        A_r, B_r = reference.ridge(A, B, reg)
+        fast = aml.solve(A, B, ALPHA, BETA, reg=reg, tol=1e-10, max_iter=5000)
+        slow = reference.solve(A, B, ALPHA, BETA, reg=reg, tol=1e-10, max_iter=20000)
+        record(
+            "solve: min objective",
+            reference.objective(fast.M, A_r, B_r, ALPHA, BETA),
+            reference.objective(slow.M, A_r, B_r, ALPHA, BETA),
+        )
+    return worst
+
+
+def versus_golden() -> dict[str, float]:
+    raw = json.loads(GOLDEN.read_text())
+    g = {k: np.asarray(v, dtype=np.float64) for k, v in raw.items() if k != "about"}
+    y = np.asarray(raw["y"], dtype=np.int64)
+    alpha, beta = float(raw["alpha"]), float(raw["beta"])
+    pairs, A, B = g["pairs"], g["A"], g["B"]
+    d = A.shape[0]
+    points = {
+        "M": g["M"],
+        "identity": np.eye(d),
+        "M_repeated_eigenvalue": g["M_repeated_eigenvalue"],
+    }
+    worst: dict[str, float] = {}
+    for impl_name, impl in (("aml", aml), ("reference", reference)):
+        errors = {
+            "pair_statistics": max(
+                relative_error(m, e) for m, e in zip(impl.pair_statistics(pairs, y), (A, B))
+            ),
+            "adversarial_pairs": relative_error(
+                impl.adversarial_pairs(g["M"], pairs, y, beta), g["adversarial_pairs_at_M"]
+            ),
+            "objective (M, I)": max(
+                relative_error(impl.objective(g["M"], A, B, alpha, beta), g["objective_at_M"]),
+                relative_error(
+                    impl.objective(np.eye(d), A, B, alpha, beta), g["objective_at_identity"]
+                ),
+            ),
+            "gradient (M, I, repeated)": max(
+                relative_error(impl.gradient(P, A, B, alpha, beta), g[f"gradient_at_{name}"])
+                for name, P in points.items()
+            ),
+            "gradient_pairwise (M, I, repeated)": max(
+                relative_error(
+                    impl.gradient_pairwise(P, pairs, y, alpha, beta), g[f"gradient_at_{name}"]
+                )
+                for name, P in points.items()
+            ),
+            "gmml": relative_error(impl.gmml(A, B), g["gmml_M"]),
+        }
+        result = impl.solve(A, B, alpha, beta, reg=0.0, tol=1e-10, max_iter=5000)
+        errors["solve: min objective"] = relative_error(
+            impl.objective(result.M, A, B, alpha, beta), g["aml_objective_min"]
+        )
+        errors["solve: M_min"] = relative_error(result.M, g["aml_M_min"])
+        for name, value in errors.items():
+            worst[f"{impl_name:9s} {name}"] = value
+    return worst
+
+
+def versus_finite_differences() -> dict[str, float]:
+    worst: dict[str, float] = {}
+    for impl_name, impl in (("aml", aml), ("reference", reference)):
+        for d in (1, 2, 5):
+            for labels in ("mixed", "similar", "dissimilar"):
+                rng = np.random.default_rng(10 * d + len(labels))
+                pairs, y = random_problem(rng, 10, d, labels)
+                A, B = reference.pair_statistics(pairs, y)
+                for point, M in gradient_test_points(rng, d):
+                    G = impl.gradient(M, A, B, FD_ALPHA, FD_BETA)
+                    G_fd = finite_difference_gradient(M, pairs, y, FD_ALPHA, FD_BETA)
+                    key = f"{impl_name:9s} at {point} M"
+                    worst[key] = max(worst.get(key, 0.0), relative_error(G, G_fd))
+    return worst
+
+
+def show(title: str, errors: dict[str, float], bound: float | None) -> None:
+    print(f"\n{title}" + (f" (bound in the tests: {bound:g})" if bound else ""))
+    width = max(len(name) for name in errors)
+    for name, value in errors.items():
+        print(f"  {name:<{width}}  {value:9.2e}")
+
+
+def main() -> None:
+    show(
+        f"advmetric.aml vs advmetric.reference, max over {len(CASES)} problems",
+        aml_vs_reference(),
+        1e-10,
+    )
+    if GOLDEN.is_file():
+        show("vs the golden numbers", versus_golden(), 1e-10)
+    else:
+        print(f"\n(golden file not found at {GOLDEN})")
+    show(
+        "gradient vs central finite differences of the explicit objective "
+        "(d in {1, 2, 5}, 3 label mixes)",
+        versus_finite_differences(),
+        1e-6,
+    )
+
+
+if __name__ == "__main__":
+    main()
