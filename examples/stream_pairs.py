@@ -87,7 +87,7 @@ def stream_statistics(folder: Path, chunk: int) -> PairStatistics:
     return stats
 
 
-def dask_statistics(folder: Path, chunk: int) -> tuple[PairStatistics, float]:
+def dask_statistics(folder: Path, chunk: int) -> tuple[PairStatistics, float, dict]:
     import dask
     import dask.array as da
     from distributed import Client, LocalCluster
@@ -115,7 +115,9 @@ def dask_statistics(folder: Path, chunk: int) -> tuple[PairStatistics, float]:
         with Client(cluster) as client:
             start = time.perf_counter()
             stats = client.compute(pair_statistics_indices(X, pairs, labels)).result()
-            return stats, time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            worker_peaks = client.run(peak_rss_mb)  # {worker address: MB}
+            return stats, elapsed, worker_peaks
 
 
 def main(argv=None) -> int:
@@ -152,10 +154,14 @@ def main(argv=None) -> int:
             f"streamed statistics: {t_stats:.1f} s; AML fit from them: {1e3 * t_fit:.1f} ms "
             f"({model.n_iter_} iterations, converged {model.converged_})"
         )
-        print(f"peak RSS of the streaming fit: {peak_rss_mb():.0f} MB (before it: {base:.0f} MB)")
+        peak = peak_rss_mb()
+        print(
+            f"peak RSS of the streaming fit: {peak:.0f} MB (before it: {base:.0f} MB; "
+            f"under 1 GB: {peak < 1024})"
+        )
 
         if args.dask:
-            dask_stats, t_dask = dask_statistics(folder, args.chunk)
+            dask_stats, t_dask, worker_peaks = dask_statistics(folder, args.chunk)
             difference = max(
                 np.abs(dask_stats.A - stats.A).max() / np.abs(stats.A).max(),
                 np.abs(dask_stats.B - stats.B).max() / np.abs(stats.B).max(),
@@ -169,6 +175,8 @@ def main(argv=None) -> int:
                 f"{t_dask / t_stats:.2f}x the in-process time; max relative difference "
                 f"{difference:.1e}, same counts: {same_counts}"
             )
+            peaks = ", ".join(f"{mb:.0f}" for mb in worker_peaks.values())
+            print(f"peak RSS of the workers: {peaks} MB; of this process: {peak_rss_mb():.0f} MB")
     return 0
 
 
