@@ -102,3 +102,27 @@ def test_bad_input(data, call, error, match):
     X, _, _ = data
     with pytest.raises(error, match=match):
         call(PairStatistics(7), X)
+
+
+def test_pairs_are_reduced_in_blocks(monkeypatch, rng):
+    """Huge pair arrays go to the core block by block (so Ctrl-C lands between blocks); the sums
+    and counts are those of one pass."""
+    from advmetric import aml
+
+    pairs, y = random_pairs(rng, 1001, 5)
+    A_one, B_one = aml.pair_statistics(pairs, y)
+    calls = []
+    core_statistics = aml._core.pair_statistics
+
+    def counting(*args):
+        calls.append(len(args[0]))
+        return core_statistics(*args)
+
+    monkeypatch.setattr(aml._core, "pair_statistics", counting)
+    monkeypatch.setattr(aml, "BLOCK_VALUES", 2 * 5 * 100)  # 100 pairs a block
+    A, B = aml.pair_statistics(pairs, y)
+    stats = PairStatistics.from_pairs(pairs, y)
+    assert calls == [100] * 10 + [1] + [100] * 10 + [1]
+    assert relative_error(A, A_one) <= 1e-13 and relative_error(B, B_one) <= 1e-13
+    np.testing.assert_array_equal(stats.A, A)
+    assert (stats.n_similar, stats.n_dissimilar) == (int((y > 0).sum()), int((y < 0).sum()))

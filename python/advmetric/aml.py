@@ -48,11 +48,37 @@ def pair_statistics(pairs, y, *, n_threads=None) -> tuple[np.ndarray, np.ndarray
     """
     pairs = as_pairs(pairs)
     labels = as_pair_labels(y, pairs.shape[0])
-    n_threads = check_n_threads(n_threads)
-    with blas_threads(n_threads):
-        A, B, _, _ = _core.pair_statistics(pairs, labels, n_threads)
+    A, B, _, _ = scatter_in_blocks(pairs, labels, check_n_threads(n_threads))
     check_scatter_finite(A, B)
     return A, B
+
+
+#: Values (pairs x 2 x features) per call of the core in :func:`scatter_in_blocks`: 256 MiB of
+#: pairs, well past the size where a call's fixed costs matter, and a fraction of a second.
+BLOCK_VALUES = 1 << 25
+
+
+def scatter_in_blocks(pairs: np.ndarray, labels: np.ndarray, n_threads: int):
+    """``(A, B, n_similar, n_dissimilar)`` of validated pairs, one block of pairs per core call.
+
+    Between blocks the GIL is taken back, so Ctrl-C interrupts a pass over a huge array promptly;
+    the result is deterministic for a fixed thread count.
+    """
+    n, _, d = pairs.shape
+    block = max(1, BLOCK_VALUES // (2 * d))
+    A, B = np.zeros((d, d)), np.zeros((d, d))
+    n_similar = n_dissimilar = 0
+    with blas_threads(n_threads):
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            A_block, B_block, s, t = _core.pair_statistics(
+                pairs[start:stop], labels[start:stop], n_threads
+            )
+            A += A_block
+            B += B_block
+            n_similar += s
+            n_dissimilar += t
+    return A, B, n_similar, n_dissimilar
 
 
 def adversarial_pairs(M, pairs, y, beta, *, n_threads=None) -> np.ndarray:

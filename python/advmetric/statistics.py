@@ -23,6 +23,7 @@ from ._validation import (
     check_n_threads,
     check_scatter_finite,
 )
+from .aml import scatter_in_blocks
 
 __all__ = ["PairStatistics"]
 
@@ -116,9 +117,7 @@ class PairStatistics:
         pairs = as_pairs(pairs)
         self._check_features(pairs.shape[2], "pairs")
         labels = as_pair_labels(y, pairs.shape[0])
-        n_threads = check_n_threads(n_threads)
-        with blas_threads(n_threads):
-            A, B, n_similar, n_dissimilar = _core.pair_statistics(pairs, labels, n_threads)
+        A, B, n_similar, n_dissimilar = scatter_in_blocks(pairs, labels, check_n_threads(n_threads))
         self._add(A, B, n_similar, n_dissimilar)
         return self
 
