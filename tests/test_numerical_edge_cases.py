@@ -371,6 +371,19 @@ def test_far_init_gives_a_finite_answer_or_a_clear_error(problem, solver, init):
         assert (np.diff(history) <= 1e-13 * np.abs(history[:-1])).all(), history
 
 
+@pytest.mark.parametrize("init", FAR_INITS)
+def test_default_solver_converges_from_far_starts(problem, init):
+    """The default solver reaches the same minimum from any of these starts: a scaled identity
+    is rescaled in one step, an anisotropic start needs its coordinates remade along the way."""
+    A, B = statistics(*problem)
+    best = aml.solve(A, B, ALPHA, BETA)
+    result = aml.solve(A, B, ALPHA, BETA, init=FAR_INITS[init], max_iter=5000)
+    assert result.converged, result.message
+    if init != "spread":
+        assert result.n_iter <= 3 * best.n_iter + 10
+    assert relative_error(result.objective_history[-1], best.objective_history[-1]) <= 1e-10
+
+
 def test_max_iter_one_and_tiny_tol(problem):
     A, B = statistics(*problem)
     for solver in SOLVERS:

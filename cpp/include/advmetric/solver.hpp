@@ -82,6 +82,7 @@ class Problem {
   void evaluate(const Matrix& M, Evaluation& e, const Matrix* basis = nullptr) {
     evaluator_(M, true, e, basis);
   }
+  const Matrix& A() const { return A_.matrix(); }
   // c B, where c = 1 + alpha beta^2 / (2 + beta)^2 is D's weight on tr(B M^{-1}).
   Matrix weighted_B() const {
     return (1 + alpha_ * beta_ * beta_ / ((2 + beta_) * (2 + beta_))) * B_.matrix();
@@ -161,6 +162,28 @@ inline ScaledCoordinates scaled_coordinates(const Matrix& M0, const Matrix& cB) 
   return c;
 }
 
+// The largest t for which X + t P stays positive definite (X SPD): -1 / lambda_min(C^{-1} P C^{-T})
+// with X = C C^T, or +inf when P does not leave the cone.
+inline double feasible_step_limit(const Matrix& X, const Matrix& P) {
+  const std::optional<Matrix> C = cholesky_lower(X);
+  if (!C) return 0;
+  const auto lower = C->triangularView<Eigen::Lower>();
+  const Matrix half = lower.solve(P);  // C^{-1} P
+  Matrix Z = lower.solve(half.transpose());
+  symmetrize(Z);
+  const double smallest = eigensystem(Z).values.minCoeff();
+  return smallest < 0 ? -1 / smallest : std::numeric_limits<double>::infinity();
+}
+
+// The multiple s M minimising D's GMML part s tr(A M) + tr(cB M^{-1}) / s, the scale-free core of
+// D: s = sqrt(tr(cB M^{-1}) / tr(A M)); NaN when M is not positive definite.
+inline double gmml_scale(const Matrix& M, const Matrix& A, const Matrix& cB) {
+  Eigen::LLT<Matrix> factor(M);
+  if (factor.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
+  const Matrix M_inverse = factor.solve(Matrix::Identity(M.rows(), M.cols()));
+  return std::sqrt(cB.cwiseProduct(M_inverse).sum() / A.cwiseProduct(M).sum());
+}
+
 inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
   const SolverOptions& opt = problem.options();
   const Index d = M0.rows();
@@ -173,6 +196,24 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
   problem.evaluate(M, cur, &T);
   if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");
   if (problem.record(out, M, cur, 0)) return;
+
+  // From a start far off the solution's scale (init = 1e30 I, say) the iterates could only shrink
+  // or grow M about twofold per iteration (the SPD cone bounds each step). Rescaling M by the best
+  // multiple for D's GMML part fixes the scale at once: it is the first iteration when it lowers D.
+  int first = 1;
+  const double s0 = gmml_scale(M, problem.A(), weighted_B);
+  if (std::isfinite(s0) && s0 > 0 && (s0 > 4 || s0 < 0.25)) {
+    Matrix M_scaled = s0 * M;
+    Evaluation scaled;
+    problem.evaluate(M_scaled, scaled);
+    if (scaled.feasible && scaled.value < cur.value) {
+      M = std::move(M_scaled);
+      coords = scaled_coordinates(M, weighted_B);
+      problem.evaluate(M, cur, &T);
+      first = 2;
+      if (problem.record(out, M, cur, 1)) return;
+    }
+  }
 
   // Curvature pairs in a ring buffer; every matrix below keeps its storage across iterations.
   const int memory = std::max(1, opt.memory);
@@ -187,10 +228,15 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
   // moves the solution far from there, progress slows; then they are made anew at the current M.
   // The stored curvature pairs are carried over: with R = T_new^{-1} T_old, a step s becomes
   // R s R^T and a gradient difference y becomes R^{-T} y R^{-1} (inner products are unchanged).
-  int refreshed_at = 0, window = kRefreshWindow;
+  int refreshed_at = first - 1, window = kRefreshWindow;
   double refreshed_gradient = cur.relative_gradient;
   auto refresh = [&](int it) {
-    ScaledCoordinates fresh = scaled_coordinates(M, weighted_B);
+    ScaledCoordinates fresh;
+    try {
+      fresh = scaled_coordinates(M, weighted_B);
+    } catch (const std::domain_error&) {  // M too ill-conditioned to factor: keep the old ones
+      return false;
+    }
     const Matrix R = fresh.solve(coords.T);
     const Matrix R_inverse = coords.solve(fresh.T);
     for (int age = 0; age < stored; ++age) {
@@ -204,9 +250,10 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
     if (stored > 0) gamma = inner(S[slot(0)], Y[slot(0)]) / inner(Y[slot(0)], H0.cwiseProduct(Y[slot(0)]));
     refreshed_at = it;
     refreshed_gradient = cur.relative_gradient;
+    return true;
   };
 
-  for (int it = 1; it <= opt.max_iter; ++it) {
+  for (int it = first; it <= opt.max_iter; ++it) {
     if (it - refreshed_at > window && cur.relative_gradient > 1e-2 * refreshed_gradient) {
       refresh(it);
       window *= 2;  // a problem that stays slow is not helped by ever more frequent refreshes
@@ -232,13 +279,21 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
     }
 
     double t = 1;
-    bool accepted = false;
+    bool accepted = false, capped = false;
     for (int trial = 0; trial < 60 && slope < 0; ++trial, t *= 0.5) {
       X_next = X + t * P;
       from_basis_into(M_next, work, T, X_next);
       symmetrize(M_next);
       problem.evaluate(M_next, next, &T);
-      if (!next.feasible) continue;
+      if (!next.feasible) {
+        // From a start far off the solution's scale the step can leave the SPD cone by more
+        // orders of magnitude than 60 halvings undo: go on from half the largest feasible step.
+        if (!capped) {
+          capped = true;
+          t = std::min(t, feasible_step_limit(X, P));
+        }
+        continue;
+      }
       // Armijo; or, once the decrease is below what D's rounding can resolve (a relative gradient
       // of 1e-8 means a decrease of ~1e-16 D), the approximate Wolfe test of Hager and Zhang on the
       // directional derivative, which the gradient still resolves. It lets D rise by at most its
@@ -251,6 +306,17 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
         break;
       }
     }
+    // A stall can come from the coordinates rather than from rounding in D: far from where they
+    // were made, X spans many orders of magnitude and steps in its small directions vanish
+    // against its norm. Remake them at the current M (X = I) and start afresh from H0 before
+    // concluding that floating point is the limit.
+    const bool stalled = !accepted || (X_next - X).norm() <= std::numeric_limits<double>::epsilon() * X.norm();
+    if (stalled && refreshed_at < it - 1 && refresh(it)) {
+      stored = 0;
+      gamma = 1;
+      if (problem.record(out, M, cur, it)) return;
+      continue;
+    }
     if (!accepted) {
       out.message =
           "stopped: the line search cannot decrease the objective further (floating-point "
@@ -258,13 +324,13 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
           number(cur.relative_gradient);
       return;
     }
-    s = X_next - X;
-    y = next.gradient - cur.gradient;
-    if (s.norm() <= std::numeric_limits<double>::epsilon() * X.norm()) {
+    if (stalled) {
       out.message = "stopped: the step no longer changes M (floating-point limit); relative gradient norm " +
                     number(cur.relative_gradient);
       return;
     }
+    s = X_next - X;
+    y = next.gradient - cur.gradient;
     const double sy = inner(s, y);
     if (sy > 1e-12 * s.norm() * y.norm()) {
       gamma = sy / inner(y, H0.cwiseProduct(y));
