@@ -310,7 +310,8 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
     // were made, X spans many orders of magnitude and steps in its small directions vanish
     // against its norm. Remake them at the current M (X = I) and start afresh from H0 before
     // concluding that floating point is the limit.
-    const bool stalled = !accepted || (X_next - X).norm() <= std::numeric_limits<double>::epsilon() * X.norm();
+    const bool stalled =
+        !accepted || (X_next - X).norm() <= std::numeric_limits<double>::epsilon() * X.norm();
     if (stalled && refreshed_at < it - 1 && refresh(it)) {
       stored = 0;
       gamma = 1;
