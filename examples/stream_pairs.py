@@ -94,7 +94,11 @@ def dask_statistics(folder: Path, chunk: int) -> tuple[PairStatistics, float, di
 
     from advmetric.dask import pair_statistics_indices
 
-    X = np.load(folder / "X.npy")
+    X_header = np.load(folder / "X.npy", mmap_mode="r")
+    # X as a dask array read by a worker, so that it never passes through this process
+    X = da.from_delayed(
+        dask.delayed(np.load)(str(folder / "X.npy")), shape=X_header.shape, dtype=X_header.dtype
+    )
     n_pairs = np.load(folder / "labels.npy", mmap_mode="r").shape[0]
     ranges = [(start, min(start + chunk, n_pairs)) for start in range(0, n_pairs, chunk)]
 

@@ -59,6 +59,14 @@ def test_indices_on_a_cluster_equal_in_memory(client, data):
     assert_same(client.compute(result).result(), expected)
 
 
+def test_dask_X_on_a_cluster_equals_in_memory(client, data):
+    X, index, y = data
+    expected = PairStatistics.from_indices(X, index, y)
+    X_dask = da.from_array(X, chunks=(300, 5))  # assembled whole on a worker
+    result = pair_statistics_indices(X_dask, da.from_array(index, chunks=(7_000, 2)), y)
+    assert_same(client.compute(result).result(), expected)
+
+
 def test_local_scheduler_and_uneven_chunks(data):
     X, index, y = data
     expected = PairStatistics.from_indices(X, index[:9_999], y[:9_999])
@@ -72,7 +80,7 @@ def test_local_scheduler_and_uneven_chunks(data):
     [
         (lambda X, i, y: pair_statistics(da.zeros((5, 3, 2)), np.ones(5)), ValueError),
         (lambda X, i, y: pair_statistics(da.zeros((5, 2, 2)), np.ones(4)), ValueError),
-        (lambda X, i, y: pair_statistics_indices(da.from_array(X), i, y), TypeError),
+        (lambda X, i, y: pair_statistics_indices(da.zeros((5, 2, 2)), i, y), ValueError),
         (lambda X, i, y: pair_statistics_indices(X, i[:, :1], y), ValueError),
         (
             lambda X, i, y: pair_statistics(da.zeros((5, 2, 2)), np.ones(5), split_every=1),

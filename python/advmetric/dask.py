@@ -99,12 +99,17 @@ def pair_statistics(pairs, y, *, n_threads=None, split_every: int = 8):
 def pair_statistics_indices(X, index_pairs, y, *, n_threads=None, split_every: int = 8):
     """Delayed :class:`PairStatistics` of the pairs ``(X[i], X[j])`` for rows of ``index_pairs``.
 
-    ``X`` is an in-memory array (sent once to every worker that needs it); ``index_pairs`` a dask
-    (or numpy) integer array of shape (n_pairs, 2) chunked along the first axis; ``y`` the labels.
+    ``X`` (n_samples, n_features) is an in-memory array, embedded once in the graph, or a dask
+    array, which is assembled whole on one worker and copied from there to the others that need
+    it (so the data never pass through the client); ``index_pairs`` a dask (or numpy) integer array
+    of shape (n_pairs, 2) chunked along the first axis; ``y`` the labels.
     """
     if isinstance(X, da.Array):
-        raise TypeError("X must be an in-memory array (numpy); compute or persist it first")
-    X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+        (X_delayed,) = X.rechunk({0: -1, 1: -1}).to_delayed().ravel()
+    else:
+        X_delayed = dask.delayed(np.asarray(X), pure=True)
     index_pairs = da.asarray(index_pairs)
     if index_pairs.ndim != 2 or index_pairs.shape[1] != 2:
         raise ValueError(f"index_pairs must have shape (n_pairs, 2), got {index_pairs.shape}")
@@ -114,7 +119,6 @@ def pair_statistics_indices(X, index_pairs, y, *, n_threads=None, split_every: i
     y = _as_dask_labels(y, index_pairs.chunks[0])
     if y.shape[0] != index_pairs.shape[0]:
         raise ValueError(f"y has {y.shape[0]} labels for {index_pairs.shape[0]} pairs")
-    X_delayed = dask.delayed(X, pure=True)
     block = dask.delayed(_block_statistics_indices, pure=True)
     parts = [
         block(X_delayed, index, labels, n_threads)
