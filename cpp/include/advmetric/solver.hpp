@@ -184,7 +184,8 @@ inline double gmml_scale(const Matrix& M, const Matrix& A, const Matrix& cB) {
   return std::sqrt(cB.cwiseProduct(M_inverse).sum() / A.cwiseProduct(M).sum());
 }
 
-inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
+// `given_start`: M0 came from the caller (GMML's closed form, the default, needs no rescaling).
+inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out, bool given_start) {
   const SolverOptions& opt = problem.options();
   const Index d = M0.rows();
   const Matrix weighted_B = problem.weighted_B();
@@ -201,7 +202,7 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out) {
   // or grow M about twofold per iteration (the SPD cone bounds each step). Rescaling M by the best
   // multiple for D's GMML part fixes the scale at once: it is the first iteration when it lowers D.
   int first = 1;
-  const double s0 = gmml_scale(M, problem.A(), weighted_B);
+  const double s0 = given_start ? gmml_scale(M, problem.A(), weighted_B) : 1.0;
   if (std::isfinite(s0) && s0 > 0 && (s0 > 4 || s0 < 0.25)) {
     Matrix M_scaled = s0 * M;
     Evaluation scaled;
@@ -458,7 +459,7 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
   SolveOutput out;
   switch (options.kind) {
     case SolverKind::LBFGS:
-      detail::lbfgs(problem, std::move(M0), out);
+      detail::lbfgs(problem, std::move(M0), out, init.has_value());
       break;
     case SolverKind::PGD:
       detail::projected_gradient(problem, std::move(M0), out);
