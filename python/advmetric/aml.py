@@ -53,9 +53,10 @@ def pair_statistics(pairs, y, *, n_threads=None) -> tuple[np.ndarray, np.ndarray
     return A, B
 
 
-#: Values (pairs x 2 x features) per call of the core in :func:`scatter_in_blocks`: 256 MiB of
-#: pairs, well past the size where a call's fixed costs matter, and a fraction of a second.
-BLOCK_VALUES = 1 << 25
+#: Values (pairs x 2 x features) per call of the core in :func:`scatter_in_blocks`: 1 GiB of
+#: pairs, about a second of work on 2 cores, so calls' fixed costs (thread start, the final
+#: reduction) stay negligible and Ctrl-C still lands within a second.
+BLOCK_VALUES = 1 << 27
 
 
 def scatter_in_blocks(pairs: np.ndarray, labels: np.ndarray, n_threads: int):
