@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from scipy import stats
 
@@ -39,3 +41,12 @@ def markdown_table(header, rows) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return lines
+
+
+def publish(lines: list[str], path: Path) -> None:
+    """Print the report and write it, as markdown, to ``path``."""
+    report = "\n".join(lines) + "\n"
+    print(report, end="")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report)
+    print(f"(written to {path})")

@@ -38,7 +38,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _reporting import markdown_table, mean_std
+from _reporting import markdown_table, mean_std, publish
 from scipy import stats
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -295,11 +295,7 @@ def main(argv=None) -> int:
         args.plot.parent.mkdir(parents=True, exist_ok=True)
         plot(out, args.plot)
         lines.append(f"Figure: {args.plot.name}")
-    report = "\n".join(lines) + "\n"
-    print(report, end="")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report)
-    print(f"(written to {args.output})")
+    publish(lines, args.output)
     return 0
 
 

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _reporting import markdown_table, mean_std, paired_comparison
+from _reporting import markdown_table, mean_std, paired_comparison, publish
 
 from advmetric.demo import run_demo
 
@@ -113,11 +113,7 @@ def main(argv=None) -> int:
     lines += [""] + [f"note: {note}" for note in notes]
     lines.append(f"Wall time {elapsed:.1f} s.")
 
-    report = "\n".join(lines) + "\n"
-    print(report, end="")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report)
-    print(f"(written to {args.output})")
+    publish(lines, args.output)
     return 0
 
 

@@ -56,7 +56,7 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
-from _reporting import markdown_table, mean_std, paired_comparison
+from _reporting import markdown_table, mean_std, paired_comparison, publish
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -423,11 +423,7 @@ def main(argv=None) -> int:
         elapsed["peers"] = time.perf_counter() - start
         add_peers(results, records)
 
-    text = "\n".join(report(args, names, results, records, peer_note, elapsed)) + "\n"
-    print(text, end="")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
-    print(f"(written to {args.output})")
+    publish(report(args, names, results, records, peer_note, elapsed), args.output)
     return 0
 
 
