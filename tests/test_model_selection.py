@@ -113,6 +113,11 @@ def test_defaults_are_the_papers_grid_and_reproducible():
         ({"max_iter": 0}, "max_iter"),
         ({"reg": -1.0}, "reg"),
         ({"n_constraints": 1}, "n_constraints"),
+        ({"alphas": 1.0}, "1-D"),
+        ({"betas": [[1.0, 2.0]]}, "1-D"),
+        ({"warm_start": "yes"}, "warm_start"),
+        ({"verbose": 1}, "verbose"),
+        ({"cv": []}, "no train/test splits"),
     ],
 )
 def test_bad_parameters_are_value_errors(params, message):
@@ -137,3 +142,21 @@ def test_bad_data():
 @parametrize_with_checks([AML_SupervisedCV(alphas=[0.5, 2.0], betas=[0.8], cv=2)])
 def test_check_estimator(estimator, check):
     check(estimator)
+
+
+def test_group_aware_cv_gets_the_groups():
+    from sklearn.model_selection import GroupKFold
+
+    X, y = wine()
+    groups = np.arange(len(y)) % 4
+    search = AML_SupervisedCV([1.0], [0.8, 8.0], cv=GroupKFold(4), random_state=0)
+    search.fit(X, y, groups=groups)
+    reference = GridSearchCV(
+        make_pipeline(AML_Supervised(random_state=0), KNeighborsClassifier(5)),
+        {"aml_supervised__alpha": [1.0], "aml_supervised__beta": [0.8, 8.0]},
+        cv=GroupKFold(4),
+    ).fit(X, y, groups=groups)
+    assert search.n_splits_ == 4
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"], reference.cv_results_["mean_test_score"]
+    )

@@ -40,7 +40,9 @@ DEFAULT_GRID = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
 
 
 def _check_grid(values, name: str, low_inclusive: bool) -> np.ndarray:
-    grid = np.asarray(values, dtype=object).ravel()
+    grid = np.asarray(values, dtype=object)
+    if grid.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of numbers, got shape {grid.shape}")
     if grid.size == 0:
         raise ValueError(f"{name} must contain at least one value")
     return np.array(
@@ -67,7 +69,9 @@ class AML_SupervisedCV(MahalanobisMixin, BaseEstimator):
     ``KNeighborsClassifier(n_neighbors)`` in the learned space on the held-out part. The pair with
     the best mean accuracy is then refitted on all the data. This is the search
     ``GridSearchCV(make_pipeline(AML_Supervised(...), KNeighborsClassifier(n_neighbors)),
-    param_grid, cv=cv)`` performs, and with ``warm_start=False`` it gives exactly its scores; it is
+    param_grid, cv=cv)`` performs, and with ``warm_start=False`` and a fixed ``random_state`` it
+    gives exactly its scores (a failing fit raises here, where GridSearchCV's ``error_score``
+    would record NaN); it is
     faster because each fold's pair statistics are computed once for the whole grid and the solver
     is warm-started along the grid.
 
@@ -174,7 +178,7 @@ class AML_SupervisedCV(MahalanobisMixin, BaseEstimator):
             n_jobs=self.n_jobs,
         )
 
-    def fit(self, X, y):
+    def fit(self, X, y, groups=None):
         """Search the grid by cross-validation, then refit the best ``(alpha, beta)`` on all data.
 
         Parameters
@@ -182,6 +186,8 @@ class AML_SupervisedCV(MahalanobisMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Class labels.
+        groups : array-like of shape (n_samples,), optional
+            Group labels for a group-aware ``cv`` (e.g. ``GroupKFold``).
 
         Returns
         -------
@@ -197,7 +203,12 @@ class AML_SupervisedCV(MahalanobisMixin, BaseEstimator):
         # Every parameter the grid shares is checked once, by the estimator that uses it.
         solver_params = self._estimator(alphas[0], betas[0])._check_params(X.shape[1])
 
-        folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+        for flag in ("warm_start", "verbose"):
+            if not isinstance(getattr(self, flag), (bool, np.bool_)):
+                raise TypeError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y, groups))
+        if not folds:
+            raise ValueError("cv gave no train/test splits (an empty or exhausted iterator?)")
         scores = np.empty((len(alphas), len(betas), len(folds)))
         n_iter = np.zeros((len(alphas), len(betas), len(folds)), dtype=np.int64)
         not_converged = np.zeros((len(alphas), len(betas)), dtype=np.int64)

@@ -230,6 +230,7 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out, bool giv
   // The stored curvature pairs are carried over: with R = T_new^{-1} T_old, a step s becomes
   // R s R^T and a gradient difference y becomes R^{-T} y R^{-1} (inner products are unchanged).
   int refreshed_at = first - 1, window = kRefreshWindow;
+  double value_at_retry = std::numeric_limits<double>::infinity();  // D at the last stall retry
   double refreshed_gradient = cur.relative_gradient;
   auto refresh = [&](int it) {
     ScaledCoordinates fresh;
@@ -288,10 +289,12 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out, bool giv
       problem.evaluate(M_next, next, &T);
       if (!next.feasible) {
         // From a start far off the solution's scale the step can leave the SPD cone by more
-        // orders of magnitude than 60 halvings undo: go on from half the largest feasible step.
+        // orders of magnitude than 60 halvings undo. Jump straight to the first halving below
+        // the cone's boundary: the step plain halving would reach, in one trial.
         if (!capped) {
           capped = true;
-          t = std::min(t, feasible_step_limit(X, P));
+          const double limit = feasible_step_limit(X, P);
+          if (limit < t && limit > 0) t *= 2 * std::exp2(std::floor(std::log2(limit / t)));
         }
         continue;
       }
@@ -313,7 +316,10 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out, bool giv
     // concluding that floating point is the limit.
     const bool stalled =
         !accepted || (X_next - X).norm() <= std::numeric_limits<double>::epsilon() * X.norm();
-    if (stalled && refreshed_at < it - 1 && refresh(it)) {
+    // Once per stall: unless the last retry gained more than 1e-10 of D, stalling again ends the run.
+    if (stalled && refreshed_at < it - 1 &&
+        cur.value < value_at_retry - 1e3 * kRoundingSlack * std::abs(cur.value) && refresh(it)) {
+      value_at_retry = cur.value;
       stored = 0;
       gamma = 1;
       if (problem.record(out, M, cur, it)) return;
