@@ -115,26 +115,34 @@ PYBIND11_MODULE(_core, m) {
   m.def("has_openmp", &has_openmp, "Whether the extension was built with OpenMP.");
   m.def(
       "_set_blas",
-      [m](const py::capsule& dgemm, const py::capsule& dsyrk, const py::capsule& dtrmm,
-          const py::capsule& dsyevd, const py::capsule& dpotrf, const py::capsule& dgesdd) {
-        auto pointer = [](const py::capsule& c) {
+      [m](const py::dict& capsules) {
+        auto pointer = [&capsules](const char* name) {
+          if (!capsules.contains(name))
+            throw py::key_error(std::string("missing BLAS/LAPACK routine ") + name);
+          const py::object c = capsules[name];
+          if (!PyCapsule_CheckExact(c.ptr())) throw py::type_error(std::string(name) + " must be a capsule");
           void* p = PyCapsule_GetPointer(c.ptr(), PyCapsule_GetName(c.ptr()));
           if (p == nullptr) throw py::error_already_set();
           return p;
         };
-        blas::Routines& r = blas::routines();
-        r.dgemm = reinterpret_cast<blas::dgemm_fn*>(pointer(dgemm));
-        r.dsyrk = reinterpret_cast<blas::dsyrk_fn*>(pointer(dsyrk));
-        r.dtrmm = reinterpret_cast<blas::dtrmm_fn*>(pointer(dtrmm));
-        r.dsyevd = reinterpret_cast<blas::dsyevd_fn*>(pointer(dsyevd));
-        r.dpotrf = reinterpret_cast<blas::dpotrf_fn*>(pointer(dpotrf));
-        r.dgesdd = reinterpret_cast<blas::dgesdd_fn*>(pointer(dgesdd));
+        blas::Routines r;  // filled completely before it replaces the current set
+        r.dgemm = reinterpret_cast<blas::dgemm_fn*>(pointer("dgemm"));
+        r.dsyrk = reinterpret_cast<blas::dsyrk_fn*>(pointer("dsyrk"));
+        r.dsyr2k = reinterpret_cast<blas::dsyr2k_fn*>(pointer("dsyr2k"));
+        r.dtrmm = reinterpret_cast<blas::dtrmm_fn*>(pointer("dtrmm"));
+        r.dtrsm = reinterpret_cast<blas::dtrsm_fn*>(pointer("dtrsm"));
+        r.dsyevd = reinterpret_cast<blas::dsyevd_fn*>(pointer("dsyevd"));
+        r.dpotrf = reinterpret_cast<blas::dpotrf_fn*>(pointer("dpotrf"));
+        r.dpocon = reinterpret_cast<blas::dpocon_fn*>(pointer("dpocon"));
+        r.dgesdd = reinterpret_cast<blas::dgesdd_fn*>(pointer("dgesdd"));
+        r.enabled = blas::routines().enabled;
+        blas::routines() = r;
         // The routines live in SciPy's extension modules; keep their capsules referenced.
-        py::module_(m).attr("_blas_capsules") = py::make_tuple(dgemm, dsyrk, dtrmm, dsyevd, dpotrf, dgesdd);
+        py::module_(m).attr("_blas_capsules") = capsules;
       },
-      py::arg("dgemm"), py::arg("dsyrk"), py::arg("dtrmm"), py::arg("dsyevd"), py::arg("dpotrf"),
-      py::arg("dgesdd"),
-      "Use these scipy.linalg.cython_blas/cython_lapack routines for large products and eigensystems.");
+      py::arg("capsules"),
+      "Use these scipy.linalg.cython_blas/cython_lapack routines (capsules by routine name) for "
+      "large products, factorisations and eigensystems.");
   m.def(
       "_use_blas", [](bool enabled) { blas::routines().enabled = enabled; }, py::arg("enabled"),
       "Switch the BLAS/LAPACK path on or off (off: Eigen's kernels everywhere).");

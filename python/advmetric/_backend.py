@@ -3,8 +3,9 @@
 The core is built without linking any BLAS (wheels must not assume the CPU, and Eigen's portable
 kernels are ~3-5x slower than an optimised BLAS at d >= 256). SciPy exports its OpenBLAS routines
 as capsules in ``scipy.linalg.cython_blas`` / ``cython_lapack``; the core calls them through
-function pointers for large matrix products (dgemm, dtrmm), scatter updates (dsyrk), Cholesky
-factors (dpotrf), eigensystems (dsyevd) and singular value decompositions (dgesdd). Without SciPy
+function pointers for large matrix products (dgemm, dtrmm, dtrsm), scatter updates and symmetric
+congruences (dsyrk, dsyr2k), Cholesky factors and their condition (dpotrf, dpocon), eigensystems
+(dsyevd) and singular value decompositions (dgesdd). Without SciPy
 the core falls back to Eigen everywhere.
 """
 
@@ -22,14 +23,9 @@ def load_scipy_blas() -> bool:
     except ImportError:  # pragma: no cover - scipy is a dependency; Eigen still works without it
         return False
     blas, lapack = cython_blas.__pyx_capi__, cython_lapack.__pyx_capi__
-    _core._set_blas(
-        blas["dgemm"],
-        blas["dsyrk"],
-        blas["dtrmm"],
-        lapack["dsyevd"],
-        lapack["dpotrf"],
-        lapack["dgesdd"],
-    )
+    routines = {name: blas[name] for name in ("dgemm", "dsyrk", "dsyr2k", "dtrmm", "dtrsm")}
+    routines.update({name: lapack[name] for name in ("dsyevd", "dpotrf", "dpocon", "dgesdd")})
+    _core._set_blas(routines)
     return True
 
 

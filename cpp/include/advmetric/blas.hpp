@@ -24,17 +24,24 @@ using dgemm_fn = void(char*, char*, int*, int*, int*, double*, double*, int*, do
                       int*);
 using dsyrk_fn = void(char*, char*, int*, int*, double*, double*, int*, double*, double*, int*);
 using dsyevd_fn = void(char*, char*, int*, double*, int*, double*, double*, int*, int*, int*, int*);
+using dsyr2k_fn = void(char*, char*, int*, int*, double*, double*, int*, double*, int*, double*, double*,
+                       int*);
 using dtrmm_fn = void(char*, char*, char*, char*, int*, int*, double*, double*, int*, double*, int*);
+using dtrsm_fn = void(char*, char*, char*, char*, int*, int*, double*, double*, int*, double*, int*);
 using dpotrf_fn = void(char*, int*, double*, int*, int*);
+using dpocon_fn = void(char*, int*, double*, int*, double*, double*, double*, int*, int*);
 using dgesdd_fn = void(char*, int*, int*, double*, int*, double*, double*, int*, double*, int*, double*, int*,
                        int*, int*);
 
 struct Routines {
   dgemm_fn* dgemm = nullptr;
   dsyrk_fn* dsyrk = nullptr;
+  dsyr2k_fn* dsyr2k = nullptr;
   dsyevd_fn* dsyevd = nullptr;
   dtrmm_fn* dtrmm = nullptr;
+  dtrsm_fn* dtrsm = nullptr;
   dpotrf_fn* dpotrf = nullptr;
+  dpocon_fn* dpocon = nullptr;
   dgesdd_fn* dgesdd = nullptr;
   bool enabled = true;  // switch for tests and benchmarks that compare with the Eigen path
 };
@@ -46,12 +53,16 @@ inline Routines& routines() {
 
 inline bool available() {
   const Routines& r = routines();
-  return r.enabled && r.dgemm && r.dsyrk && r.dsyevd && r.dtrmm && r.dpotrf && r.dgesdd;
+  return r.enabled && r.dgemm && r.dsyrk && r.dsyr2k && r.dsyevd && r.dtrmm && r.dtrsm && r.dpotrf &&
+         r.dpocon && r.dgesdd;
 }
 
 // Below these sizes Eigen's kernels are as fast or faster (call overhead, small-matrix paths).
+// kMinEigenDim: on this project's 2-core AVX-512 machines dsyevd took 0.26-0.36 ms at d = 64 and
+// Eigen's SelfAdjointEigenSolver 0.45 ms (on an AVX2 machine Eigen was ahead there); they meet
+// near d = 32.
 constexpr Index kMinGemmDim = 24;
-constexpr Index kMinEigenDim = 96;
+constexpr Index kMinEigenDim = 32;
 constexpr Index kMinScatterDim = 128;  // below it, OpenMP threads with Eigen's rank update win
 
 }  // namespace blas
@@ -130,16 +141,26 @@ inline std::optional<Matrix> cholesky_lower(const Matrix& S) {
   return L;
 }
 
-// Copies the lower triangle onto the upper one.
+// Copies the lower triangle onto the upper one, in square tiles: a plain column loop reads the
+// lower triangle row-wise, one cache miss per element at large d.
 inline void fill_upper_from_lower(Matrix& S) {
-  for (Index k = 1; k < S.cols(); ++k) {
-    for (Index j = 0; j < k; ++j) S(j, k) = S(k, j);
+  constexpr Index tile = 32;
+  const Index d = S.cols();
+  for (Index k0 = 0; k0 < d; k0 += tile) {
+    for (Index j0 = 0; j0 <= k0; j0 += tile) {
+      const Index k1 = std::min(k0 + tile, d), j1 = std::min(j0 + tile, d);
+      for (Index k = k0; k < k1; ++k) {
+        for (Index j = j0; j < std::min(j1, k); ++j) S(j, k) = S(k, j);
+      }
+    }
   }
 }
 
 // out = U^T S U for S = L L^T, as the Gram matrix of W = L^T U: a triangular product and a rank-k
 // update, half the flops of two general products, and positive semidefinite by construction.
-inline void to_basis_factored_into(Matrix& out, Matrix& W, const Matrix& L, const Matrix& U) {
+// With `lower_only` the strict upper triangle of `out` is left undefined.
+inline void to_basis_factored_into(Matrix& out, Matrix& W, const Matrix& L, const Matrix& U,
+                                   bool lower_only = false) {
   const Index d = U.rows();
   out.resize(d, d);
   if (!blas::available() || d < blas::kMinGemmDim) {
@@ -155,7 +176,89 @@ inline void to_basis_factored_into(Matrix& out, Matrix& W, const Matrix& L, cons
                            W.data(), &ld);
     blas::routines().dsyrk(&uplo, &syrk_trans, &n, &n, &one, W.data(), &ld, &zero, out.data(), &ld);
   }
-  fill_upper_from_lower(out);
+  if (!lower_only) fill_upper_from_lower(out);
+}
+
+// out = T S T^T for a symmetric S given by its lower triangle, whose diagonal must already be
+// halved (S = H + H^T for H = lower(S_half)): the triangular product W = T H and the rank-2k
+// update W T^T + T W^T, 1.5 general products instead of 2. `S_half`'s upper triangle is not read;
+// `W` is scratch. With `lower_only` the strict upper triangle of `out` is left undefined.
+inline void congruence_of_half_lower_into(Matrix& out, Matrix& W, const Matrix& T, const Matrix& S_half,
+                                          bool lower_only = false) {
+  const Index d = T.rows();
+  out.resize(d, d);
+  if (!blas::available() || d < blas::kMinGemmDim) {
+    W.noalias() = T * S_half.triangularView<Eigen::Lower>();
+    out.noalias() = W * T.transpose();
+    out += out.transpose().eval();
+    return;
+  }
+  W = T;
+  char side = 'R', uplo = 'L', trans = 'N', diag = 'N';
+  int n = static_cast<int>(d), ld = n;
+  double one = 1, zero = 0;
+  blas::routines().dtrmm(&side, &uplo, &trans, &diag, &n, &n, &one, const_cast<double*>(S_half.data()), &ld,
+                         W.data(), &ld);
+  blas::routines().dsyr2k(&uplo, &trans, &n, &n, &one, W.data(), &ld, const_cast<double*>(T.data()), &ld,
+                          &zero, out.data(), &ld);
+  if (!lower_only) fill_upper_from_lower(out);
+}
+
+// Y <- op(L)^{-1} Y for a lower triangular L (op = transpose when the flag is set).
+inline void solve_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) {
+  const Index d = L.rows();
+  if (!blas::available() || d < blas::kMinGemmDim) {
+    if (transpose) {
+      L.transpose().triangularView<Eigen::Upper>().solveInPlace(Y);
+    } else {
+      L.triangularView<Eigen::Lower>().solveInPlace(Y);
+    }
+    return;
+  }
+  char side = 'L', uplo = 'L', trans = transpose ? 'T' : 'N', diag = 'N';
+  int n = static_cast<int>(d), m = static_cast<int>(Y.cols()), ld = n;
+  double one = 1;
+  blas::routines().dtrsm(&side, &uplo, &trans, &diag, &n, &m, &one, const_cast<double*>(L.data()), &ld,
+                         Y.data(), &ld);
+}
+
+// Y <- op(L) Y for a lower triangular L (op = transpose when the flag is set).
+inline void multiply_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) {
+  const Index d = L.rows();
+  if (!blas::available() || d < blas::kMinGemmDim) {
+    if (transpose) {
+      Y = L.transpose().triangularView<Eigen::Upper>() * Y;
+    } else {
+      Y = L.triangularView<Eigen::Lower>() * Y;
+    }
+    return;
+  }
+  char side = 'L', uplo = 'L', trans = transpose ? 'T' : 'N', diag = 'N';
+  int n = static_cast<int>(d), m = static_cast<int>(Y.cols()), ld = n;
+  double one = 1;
+  blas::routines().dtrmm(&side, &uplo, &trans, &diag, &n, &m, &one, const_cast<double*>(L.data()), &ld,
+                         Y.data(), &ld);
+}
+
+// The Cholesky factor of S (as cholesky_lower) when S is positive definite with reciprocal
+// condition number (1-norm estimate) above `min_rcond`; nothing otherwise.
+inline std::optional<Matrix> well_conditioned_cholesky(const Matrix& S, double min_rcond) {
+  const Index d = S.rows();
+  if (!blas::available() || d < blas::kMinGemmDim) {
+    Eigen::LLT<Matrix> llt(S);
+    if (llt.info() != Eigen::Success || !(llt.rcond() > min_rcond)) return std::nullopt;
+    return Matrix(llt.matrixL());
+  }
+  std::optional<Matrix> L = cholesky_lower(S);
+  if (!L) return std::nullopt;
+  char uplo = 'L';
+  int n = static_cast<int>(d), lda = n, info = 0;
+  double norm1 = S.cwiseAbs().colwise().sum().maxCoeff(), rcond = 0;
+  std::vector<double> work(static_cast<size_t>(3 * d));
+  std::vector<int> iwork(static_cast<size_t>(d));
+  blas::routines().dpocon(&uplo, &n, L->data(), &lda, &norm1, &rcond, work.data(), iwork.data(), &info);
+  if (info != 0 || !(rcond > min_rcond)) return std::nullopt;
+  return L;
 }
 
 // lower(C) += W W^T for a column-major d x k block W (k columns of length d at `W`).

@@ -4,6 +4,7 @@
 
 #include <Eigen/Cholesky>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -33,31 +34,46 @@ inline std::pair<Matrix, Matrix> ridge(const Matrix& A, const Matrix& B, double 
 // positive polar factor of F: Z = V diag(sigma) V^T from the SVD F = W diag(sigma) V^T. Taking
 // the SVD of F instead of the eigendecomposition of F^T F keeps the conditioning at cond(F)
 // rather than cond(F)^2, which matters when features have very different scales.
-inline Matrix gmml(const Matrix& A, const Matrix& B) {
+//
+// M is formed as T T^T with T = L_A^{-T} V diag(sigma)^{1/2}. T also diagonalises both halves of
+// GMML's objective at once, T^{-1} B T^{-T} = T^T A T = diag(sigma), which is what the LBFGS
+// solver's coordinates need (solver.hpp, ScaledCoordinates): they come with the closed form.
+struct GmmlSolution {
+  Matrix M;
+  Matrix T;
+  Matrix L_A;
+  Matrix V;
+  Vector sigma;
+};
+
+inline GmmlSolution gmml_solution(const Matrix& A, const Matrix& B) {
   const Index d = A.rows();
   const double tiny = static_cast<double>(d) * std::numeric_limits<double>::epsilon();
-  auto factor = [tiny](const Matrix& S, const char* message) {
-    Eigen::LLT<Matrix> chol(S);
-    if (chol.info() != Eigen::Success || !(chol.rcond() > tiny)) throw std::domain_error(message);
-    return Matrix(chol.matrixL());
-  };
-  const Matrix L_A =
-      factor(A,
-             "the similar-pair scatter matrix A is singular (fewer similar pairs than features, "
-             "or constant/duplicated features); use a ridge reg > 0");
-  const Matrix L_B = factor(B,
-                            "the dissimilar-pair scatter matrix B is singular (fewer dissimilar pairs than "
-                            "features, or constant/duplicated features); use a ridge reg > 0");
-  const Matrix F = L_B.transpose().triangularView<Eigen::Upper>() * L_A;
-  Vector sigma;
-  Matrix V;
-  singular_value_decomposition(F, sigma, V);
-  const Matrix Z = from_spectrum(V, sigma);
-  // X = L_A^{-T} Z, then M = X L_A^{-1} = (L_A^{-T} X^T)^T.
-  const auto L_A_t = L_A.transpose().triangularView<Eigen::Upper>();
-  const Matrix X = L_A_t.solve(Z);
-  const Matrix M_t = L_A_t.solve(X.transpose());
-  return symmetrized(M_t.transpose());
+  std::optional<Matrix> L_A = well_conditioned_cholesky(A, tiny);
+  if (!L_A) {
+    throw std::domain_error(
+        "the similar-pair scatter matrix A is singular (fewer similar pairs than features, "
+        "or constant/duplicated features); use a ridge reg > 0");
+  }
+  const std::optional<Matrix> L_B = well_conditioned_cholesky(B, tiny);
+  if (!L_B) {
+    throw std::domain_error(
+        "the dissimilar-pair scatter matrix B is singular (fewer dissimilar pairs than "
+        "features, or constant/duplicated features); use a ridge reg > 0");
+  }
+  GmmlSolution g;
+  Matrix F = *L_A;
+  multiply_lower_in_place(*L_B, true, F);  // L_B^T L_A
+  singular_value_decomposition(F, g.sigma, g.V);
+  g.T = g.V * g.sigma.cwiseSqrt().asDiagonal();
+  solve_lower_in_place(*L_A, true, g.T);
+  g.M = Matrix::Zero(d, d);
+  add_gram_lower(g.M, g.T.data(), d);
+  fill_upper_from_lower(g.M);
+  g.L_A = std::move(*L_A);
+  return g;
 }
+
+inline Matrix gmml(const Matrix& A, const Matrix& B) { return gmml_solution(A, B).M; }
 
 }  // namespace advmetric

@@ -41,9 +41,17 @@ struct AdversarialSpectrum {
   // is positive for a, b > 0, so it is accurate for equal, nearly equal and distant eigenvalues
   // alike; at a == b it is h_+'(a). No division by an eigenvalue gap.
   double divided_plus(double a, double b) const {
-    const double ra = r(a), rb = r(b), pa = p(a), pb = p(b), qq = q(a) * q(b);
-    return 4 * (pa * pa * rb * rb + pa * qq * rb + pa * pb * ra * rb + pb * qq * ra + pb * pb * ra * ra) +
-           4 * beta * pa * pb * (pa * rb + qq + pb * ra) + beta * beta * pa * pa * pb * pb;
+    return divided_plus(Factors{r(a), p(a), q(a)}, Factors{r(b), p(b), q(b)});
+  }
+  // The same from precomputed factors (the d^2 kernel entries then need no division).
+  struct Factors {
+    double r, p, q;
+  };
+  double divided_plus(const Factors& a, const Factors& b) const {
+    const double qq = a.q * b.q;
+    return 4 * (a.p * a.p * b.r * b.r + a.p * qq * b.r + a.p * b.p * a.r * b.r + b.p * qq * a.r +
+                b.p * b.p * a.r * a.r) +
+           4 * beta * a.p * b.p * (a.p * b.r + qq + b.p * a.r) + beta * beta * a.p * a.p * b.p * b.p;
   }
   // (h_-(a) - h_-(b)) / (a - b) = -1 / (a b (2 + beta)^2), exact.
   double divided_minus(double a, double b) const { return -1 / (a * b * (2 + beta) * (2 + beta)); }
@@ -61,11 +69,13 @@ inline void gradient_kernels_into(GradientKernels& K, const Vector& l, double al
   const AdversarialSpectrum h{beta};
   const double w = alpha * beta * beta;
   const Index d = l.size();
+  std::vector<AdversarialSpectrum::Factors> f(static_cast<size_t>(d));
+  for (Index j = 0; j < d; ++j) f[j] = {h.r(l[j]), h.p(l[j]), h.q(l[j])};
   K.similar.resize(d, d);
   K.dissimilar.resize(d, d);
   for (Index k = 0; k < d; ++k) {
     for (Index j = 0; j < d; ++j) {
-      K.similar(j, k) = 1 + w * h.divided_plus(l[j], l[k]);
+      K.similar(j, k) = 1 + w * h.divided_plus(f[j], f[k]);
       K.dissimilar(j, k) = -1 / (l[j] * l[k]) + w * h.divided_minus(l[j], l[k]);
     }
   }
@@ -82,10 +92,10 @@ inline GradientKernels gradient_kernels(const Vector& l, double alpha, double be
 class ScatterOperand {
  public:
   explicit ScatterOperand(Matrix S) : S_(std::move(S)), factor_(cholesky_lower(S_)) {}
-  // out = U^T S U; `work` is scratch.
-  void in_basis_into(Matrix& out, Matrix& work, const Matrix& U) const {
+  // out = U^T S U; `work` is scratch. With `lower_only` only the lower triangle is guaranteed.
+  void in_basis_into(Matrix& out, Matrix& work, const Matrix& U, bool lower_only = false) const {
     if (factor_) {
-      to_basis_factored_into(out, work, *factor_, U);
+      to_basis_factored_into(out, work, *factor_, U, lower_only);
     } else {
       to_basis_into(out, work, U, S_);
     }
@@ -126,8 +136,8 @@ class Evaluator {
     const Matrix& U = eig.vectors;
     if (!positive_definite(l)) return;
 
-    A_.in_basis_into(A_eig_, work_, U);
-    B_.in_basis_into(B_eig_, work_, U);
+    A_.in_basis_into(A_eig_, work_, U, true);
+    B_.in_basis_into(B_eig_, work_, U, true);
     const AdversarialSpectrum h{beta_};
     const double w = alpha_ * beta_ * beta_;
     double value = 0;
@@ -139,18 +149,40 @@ class Evaluator {
     out.value = value;
     if (!with_gradient) return;
 
-    gradient_kernels_into(K_, l, alpha_, beta_);
-    G_eig_ = A_eig_.cwiseProduct(K_.similar) + B_eig_.cwiseProduct(K_.dissimilar);
-    if (basis) {
-      multiply_into(rotation_, *basis, true, U, false);  // T^T U
-      from_basis_into(out.gradient, work_, rotation_, G_eig_);
-    } else {
-      from_basis_into(out.gradient, work_, U, G_eig_);
+    // The eigenbasis gradient G = K_similar o A_eig + K_dissimilar o B_eig (lower triangle, its
+    // diagonal halved for the congruence below) and the stationarity measure, in one pass. The
+    // measure's entries sqrt(l_j l_k) G_jk are bounded by about |D|, so dividing by |D| before
+    // squaring cannot overflow.
+    const Index d = l.size();
+    factors_.resize(static_cast<size_t>(d));
+    root_.resize(d);
+    inverse_.resize(d);
+    for (Index j = 0; j < d; ++j) {
+      factors_[j] = {h.r(l[j]), h.p(l[j]), h.q(l[j])};
+      root_[j] = std::sqrt(l[j]);
+      inverse_[j] = 1 / l[j];
     }
-    symmetrize(out.gradient);
-    const Vector root = l.cwiseSqrt();
-    // stableNorm: the squares of entries of a 1e200-scaled problem would overflow.
-    out.relative_gradient = (root.asDiagonal() * G_eig_ * root.asDiagonal()).stableNorm() / std::abs(value);
+    const double dissimilar_weight = 1 + w / ((2 + beta_) * (2 + beta_));  // -K_dissimilar l_j l_k
+    const double inverse_value = 1 / std::abs(value);
+    G_half_.resize(d, d);
+    double squares = 0;
+    for (Index k = 0; k < d; ++k) {
+      for (Index j = k; j < d; ++j) {
+        const double g = A_eig_(j, k) * (1 + w * h.divided_plus(factors_[j], factors_[k])) -
+                         B_eig_(j, k) * (dissimilar_weight * inverse_[j] * inverse_[k]);
+        const double e = root_[j] * root_[k] * g * inverse_value;
+        squares += j == k ? e * e : 2 * e * e;
+        G_half_(j, k) = j == k ? 0.5 * g : g;
+      }
+    }
+    out.relative_gradient = std::sqrt(squares);
+    // grad D = U G U^T, or T^T U G U^T T with respect to X for M = T X T^T.
+    if (basis) {
+      multiply_into(rotation_, *basis, true, U, false);
+      congruence_of_half_lower_into(out.gradient, work_, rotation_, G_half_);
+    } else {
+      congruence_of_half_lower_into(out.gradient, work_, U, G_half_);
+    }
   }
 
  private:
@@ -158,8 +190,9 @@ class Evaluator {
   const ScatterOperand& B_;
   double alpha_, beta_;
   SymmetricEigensolver eigensolver_;
-  Matrix work_, A_eig_, B_eig_, G_eig_, rotation_;
-  GradientKernels K_;
+  Matrix work_, A_eig_, B_eig_, G_half_, rotation_;
+  std::vector<AdversarialSpectrum::Factors> factors_;
+  Vector root_, inverse_;
 };
 
 inline Evaluation evaluate(const Matrix& M, const ScatterOperand& A, const ScatterOperand& B, double alpha,

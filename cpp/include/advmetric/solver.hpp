@@ -57,6 +57,25 @@ constexpr int kRefreshWindow = 10;
 
 inline double inner(const Matrix& X, const Matrix& Y) { return X.cwiseProduct(Y).sum(); }
 
+// x += c u, returning <x, v> for the updated x, in one pass.
+inline double update_and_inner(Matrix& x, double c, const Matrix& u, const Matrix& v) {
+  double* xs = x.data();
+  const double *us = u.data(), *vs = v.data();
+  const Index n = x.size(), blocks = n - n % 4;
+  double sum[4] = {0, 0, 0, 0};  // four partial sums: independent chains the CPU can overlap
+  for (Index i = 0; i < blocks; i += 4) {
+    for (int k = 0; k < 4; ++k) {
+      xs[i + k] += c * us[i + k];
+      sum[k] += xs[i + k] * vs[i + k];
+    }
+  }
+  for (Index i = blocks; i < n; ++i) {
+    xs[i] += c * us[i];
+    sum[0] += xs[i] * vs[i];
+  }
+  return (sum[0] + sum[1]) + (sum[2] + sum[3]);
+}
+
 inline std::string number(double x) {
   char text[32];
   std::snprintf(text, sizeof text, "%.3g", x);
@@ -84,9 +103,8 @@ class Problem {
   }
   const Matrix& A() const { return A_.matrix(); }
   // c B, where c = 1 + alpha beta^2 / (2 + beta)^2 is D's weight on tr(B M^{-1}).
-  Matrix weighted_B() const {
-    return (1 + alpha_ * beta_ * beta_ / ((2 + beta_) * (2 + beta_))) * B_.matrix();
-  }
+  double weight_of_B() const { return 1 + alpha_ * beta_ * beta_ / ((2 + beta_) * (2 + beta_)); }
+  Matrix weighted_B() const { return weight_of_B() * B_.matrix(); }
   Evaluation evaluate(const Matrix& M) {
     Evaluation e;
     evaluator_(M, true, e);
@@ -126,40 +144,74 @@ inline void stop_at_max_iter(SolveOutput& out) {
       "maximum number of iterations reached; relative gradient norm " + number(out.relative_gradient.back());
 }
 
-// Coordinates in which the problem is well scaled: M = T X T^T with T = L Q, where M0 = L L^T and
-// Q, lambda are the eigenvectors and eigenvalues of c L^{-1} B L^{-T}. Then T T^T = M0, and the
-// Hessian of c tr(B M^{-1}) at M0 with respect to X is diagonal: W_jk -> (lambda_j + lambda_k) W_jk
-// (exactly, at any M0). tr(AM) is linear, so this is the whole Hessian for alpha = 0; its inverse
-// is the LBFGS initial Hessian. The iteration is then invariant to the scaling and rotation of the
-// features.
+// Coordinates in which the problem is well scaled: M = T X T^T with T T^T = M0 and
+// T^{-1} (c B) T^{-T} = diag(lambda). Then the Hessian of c tr(B M^{-1}) at M0 with respect to X is
+// diagonal: W_jk -> (lambda_j + lambda_k) W_jk (exactly, at any M0). tr(AM) is linear, so this is
+// the whole Hessian for alpha = 0; its inverse is the LBFGS initial Hessian. The iteration is then
+// invariant to the scaling and rotation of the features. Two constructions:
+// - at GMML's closed form, T = L_A^{-T} V diag(sigma)^{1/2} and lambda = c sigma come with it
+//   (gmml.hpp), for no extra work;
+// - at any M0 = L L^T, T = L Q with Q, lambda the eigensystem of c L^{-1} B L^{-T}.
 struct ScaledCoordinates {
-  Matrix L, Q, T;            // M0 = L L^T, T = L Q
+  Matrix T;
   Matrix inverse_curvature;  // 1 / (lambda_j + lambda_k)
+  // T = L Q diag(s), or T = L^{-T} Q diag(s) when `inverse_factor`.
+  Matrix L, Q;
+  Vector s;
+  bool inverse_factor = false;
 
-  // T^{-1} Y without forming the inverse: Q^T L^{-1} Y.
+  // T^{-1} Y without forming the inverse: diag(1/s) Q^T L^{-1} Y, or diag(1/s) Q^T L^T Y.
   Matrix solve(const Matrix& Y) const {
-    return multiply(Q, true, L.triangularView<Eigen::Lower>().solve(Y), false);
+    Matrix Z = Y;
+    if (inverse_factor) {
+      multiply_lower_in_place(L, true, Z);
+    } else {
+      solve_lower_in_place(L, false, Z);
+    }
+    return s.cwiseInverse().asDiagonal() * multiply(Q, true, Z, false);
   }
 };
+
+inline Matrix inverse_curvature(const Vector& eigenvalues) {
+  // B is positive semidefinite; floor lambda so that a singular B (no ridge) cannot divide by 0.
+  const Vector lambda = eigenvalues.cwiseMax(1e-12 * std::max(eigenvalues.maxCoeff(), 0.0) +
+                                             std::numeric_limits<double>::min());
+  const Index d = lambda.size();
+  Matrix H(d, d);
+  for (Index k = 0; k < d; ++k) {
+    for (Index j = 0; j < d; ++j) H(j, k) = 1 / (lambda[j] + lambda[k]);
+  }
+  return H;
+}
 
 inline ScaledCoordinates scaled_coordinates(const Matrix& M0, const Matrix& cB) {
   std::optional<Matrix> L = cholesky_lower(M0);
   if (!L) throw std::domain_error("the initial M is not positive definite");
-  const auto lower = L->triangularView<Eigen::Lower>();
-  const Matrix half = lower.solve(cB);  // L^{-1} cB
-  Matrix K = lower.solve(half.transpose());
+  Matrix half = cB;
+  solve_lower_in_place(*L, false, half);  // L^{-1} cB
+  Matrix K = half.transpose();
+  solve_lower_in_place(*L, false, K);  // L^{-1} cB L^{-T}
   symmetrize(K);
   Eigensystem eig = eigensystem(K);
-  // B is positive semidefinite; floor lambda so that a singular B (no ridge) cannot divide by 0.
-  const Vector lambda =
-      eig.values.cwiseMax(1e-12 * std::max(eig.values.maxCoeff(), 0.0) + std::numeric_limits<double>::min());
   const Index d = M0.rows();
-  ScaledCoordinates c{std::move(*L), std::move(eig.vectors), Matrix(), Matrix(d, d)};
-  c.T = multiply(c.L, false, c.Q, false);
-  for (Index k = 0; k < d; ++k) {
-    for (Index j = 0; j < d; ++j) c.inverse_curvature(j, k) = 1 / (lambda[j] + lambda[k]);
-  }
+  ScaledCoordinates c;
+  c.T = multiply(*L, false, eig.vectors, false);
+  c.inverse_curvature = inverse_curvature(eig.values);
+  c.L = std::move(*L);
+  c.Q = std::move(eig.vectors);
+  c.s = Vector::Ones(d);
   return c;
+}
+
+inline ScaledCoordinates scaled_coordinates(GmmlSolution&& g, double c) {
+  ScaledCoordinates coords;
+  coords.T = std::move(g.T);
+  coords.inverse_curvature = inverse_curvature(c * g.sigma);
+  coords.L = std::move(g.L_A);
+  coords.Q = std::move(g.V);
+  coords.s = g.sigma.cwiseSqrt();
+  coords.inverse_factor = true;
+  return coords;
 }
 
 // The largest t for which X + t P stays positive definite (X SPD): -1 / lambda_min(C^{-1} P C^{-T})
@@ -167,9 +219,10 @@ inline ScaledCoordinates scaled_coordinates(const Matrix& M0, const Matrix& cB) 
 inline double feasible_step_limit(const Matrix& X, const Matrix& P) {
   const std::optional<Matrix> C = cholesky_lower(X);
   if (!C) return 0;
-  const auto lower = C->triangularView<Eigen::Lower>();
-  const Matrix half = lower.solve(P);  // C^{-1} P
-  Matrix Z = lower.solve(half.transpose());
+  Matrix half = P;
+  solve_lower_in_place(*C, false, half);  // C^{-1} P
+  Matrix Z = half.transpose();
+  solve_lower_in_place(*C, false, Z);
   symmetrize(Z);
   const double smallest = eigensystem(Z).values.minCoeff();
   return smallest < 0 ? -1 / smallest : std::numeric_limits<double>::infinity();
@@ -184,12 +237,16 @@ inline double gmml_scale(const Matrix& M, const Matrix& A, const Matrix& cB) {
   return std::sqrt(cB.cwiseProduct(M_inverse).sum() / A.cwiseProduct(M).sum());
 }
 
-// `given_start`: M0 came from the caller (GMML's closed form, the default, needs no rescaling).
-inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out, bool given_start) {
+// `start_coordinates`: the coordinates at M0 when they are known (GMML's closed form, the
+// default); otherwise M0 came from the caller and may be far off the solution's scale.
+inline void lbfgs(Problem& problem, const Matrix& M0, std::optional<ScaledCoordinates> start_coordinates,
+                  SolveOutput& out) {
   const SolverOptions& opt = problem.options();
   const Index d = M0.rows();
   const Matrix weighted_B = problem.weighted_B();
-  ScaledCoordinates coords = scaled_coordinates(M0, weighted_B);
+  const bool given_start = !start_coordinates;
+  ScaledCoordinates coords =
+      start_coordinates ? std::move(*start_coordinates) : scaled_coordinates(M0, weighted_B);
   const Matrix& T = coords.T;
   const Matrix& H0 = coords.inverse_curvature;
   Matrix X = Matrix::Identity(d, d), M = M0;
@@ -222,7 +279,7 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out, bool giv
   std::vector<double> rho(memory), a(memory);
   int stored = 0, newest = memory - 1;
   auto slot = [&](int age) { return (newest - age + memory) % memory; };  // age 0 = newest
-  Matrix q, r, P, X_next, M_next, s, y, work;
+  Matrix q, r, P, P_half, P_M, X_next, M_next, s, y, work;
   double gamma = 1;  // H0 is the exact Hessian for alpha = 0
 
   // The coordinates fit the Hessian at the point where they were made. When the adversarial term
@@ -260,17 +317,30 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out, bool giv
       refresh(it);
       window *= 2;  // a problem that stays slow is not helped by ever more frequent refreshes
     }
-    // Two-loop recursion with the initial inverse Hessian gamma * H0 (elementwise).
+    // Two-loop recursion with the initial inverse Hessian gamma * H0 (elementwise). Each pass
+    // over a d x d matrix is fused with the next inner product: at large d the loops are bound by
+    // memory traffic, not flops.
     q = cur.gradient;
+    if (stored > 0) a[slot(0)] = rho[slot(0)] * inner(S[slot(0)], q);
     for (int age = 0; age < stored; ++age) {
       const int i = slot(age);
-      a[i] = rho[i] * inner(S[i], q);
-      q -= a[i] * Y[i];
+      if (age + 1 < stored) {
+        const int next_i = slot(age + 1);
+        a[next_i] = rho[next_i] * update_and_inner(q, -a[i], Y[i], S[next_i]);
+      } else {
+        q -= a[i] * Y[i];
+      }
     }
     r = gamma * H0.cwiseProduct(q);
+    double r_dot = stored > 0 ? inner(Y[slot(stored - 1)], r) : 0;
     for (int age = stored - 1; age >= 0; --age) {
       const int i = slot(age);
-      r += (a[i] - rho[i] * inner(Y[i], r)) * S[i];
+      const double c = a[i] - rho[i] * r_dot;
+      if (age > 0) {
+        r_dot = update_and_inner(r, c, S[i], Y[slot(age - 1)]);
+      } else {
+        r += c * S[i];
+      }
     }
     P = -r;
     double slope = inner(cur.gradient, P);
@@ -279,13 +349,15 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out, bool giv
       P = -gamma * H0.cwiseProduct(cur.gradient);
       slope = inner(cur.gradient, P);
     }
+    // The step in M, T P T^T, once per iteration: trial points are then M + t P_M.
+    P_half = P;
+    P_half.diagonal() *= 0.5;
+    congruence_of_half_lower_into(P_M, work, T, P_half);
 
     double t = 1;
     bool accepted = false, capped = false;
     for (int trial = 0; trial < 60 && slope < 0; ++trial, t *= 0.5) {
-      X_next = X + t * P;
-      from_basis_into(M_next, work, T, X_next);
-      symmetrize(M_next);
+      M_next = M + t * P_M;
       problem.evaluate(M_next, next, &T);
       if (!next.feasible) {
         // From a start far off the solution's scale the step can leave the SPD cone by more
@@ -310,12 +382,12 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out, bool giv
         break;
       }
     }
+    if (accepted) X_next = X + t * P;
     // A stall can come from the coordinates rather than from rounding in D: far from where they
     // were made, X spans many orders of magnitude and steps in its small directions vanish
     // against its norm. Remake them at the current M (X = I) and start afresh from H0 before
     // concluding that floating point is the limit.
-    const bool stalled =
-        !accepted || (X_next - X).norm() <= std::numeric_limits<double>::epsilon() * X.norm();
+    const bool stalled = !accepted || (t * P).norm() <= std::numeric_limits<double>::epsilon() * X.norm();
     // Once per stall: unless the last retry gained more than 1e-10 of D, stalling again ends the run.
     if (stalled && refreshed_at < it - 1 &&
         cur.value < value_at_retry - 1e3 * kRoundingSlack * std::abs(cur.value) && refresh(it)) {
@@ -337,7 +409,7 @@ inline void lbfgs(Problem& problem, const Matrix& M0, SolveOutput& out, bool giv
                     number(cur.relative_gradient);
       return;
     }
-    s = X_next - X;
+    s = t * P;
     y = next.gradient - cur.gradient;
     const double sy = inner(s, y);
     if (sy > 1e-12 * s.norm() * y.norm()) {
@@ -453,20 +525,26 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
     scaled_options.step *= sigma;
   }
   Matrix M0;
+  std::optional<GmmlSolution> closed_form;
   if (init) {
     M0 = *init;
   } else if (options.kind == SolverKind::Paper) {
     M0 = Matrix::Identity(A.rows(), A.cols());
   } else {
-    M0 = gmml(A_r, B_r);
+    closed_form = gmml_solution(A_r, B_r);
+    M0 = closed_form->M;
   }
   detail::Problem problem(std::move(A_r), std::move(B_r), alpha, beta, scaled_options, callback,
                           sigma > 0 && std::isfinite(sigma) ? sigma : 1.0);
   SolveOutput out;
   switch (options.kind) {
-    case SolverKind::LBFGS:
-      detail::lbfgs(problem, std::move(M0), out, init.has_value());
+    case SolverKind::LBFGS: {
+      std::optional<detail::ScaledCoordinates> coordinates;
+      if (closed_form)
+        coordinates = detail::scaled_coordinates(std::move(*closed_form), problem.weight_of_B());
+      detail::lbfgs(problem, M0, std::move(coordinates), out);
       break;
+    }
     case SolverKind::PGD:
       detail::projected_gradient(problem, std::move(M0), out);
       break;
