@@ -69,7 +69,8 @@ def scatter_in_blocks(pairs: np.ndarray, labels: np.ndarray, n_threads: int):
     block = max(1, BLOCK_VALUES // (2 * d))
     A, B = np.zeros((d, d)), np.zeros((d, d))
     n_similar = n_dissimilar = 0
-    with blas_threads(n_threads):
+    # The core threads the pass itself (OpenMP), each thread calling a one-thread BLAS.
+    with blas_threads(1):
         for start in range(0, n, block):
             stop = min(start + block, n)
             A_block, B_block, s, t = _core.pair_statistics(

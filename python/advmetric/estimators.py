@@ -297,7 +297,7 @@ def supervised_scatter(X, y, n_constraints, random_state, n_threads):
     n_constraints = check_n_constraints(n_constraints, n_classes)
     A = np.zeros((X.shape[1], X.shape[1]))
     B = np.zeros_like(A)
-    with blas_threads(n_threads):
+    with blas_threads(1):  # the core threads the pass (OpenMP), one BLAS thread each
         for index, labels in iter_pair_chunks(codes, n_constraints, random_state):
             A_chunk, B_chunk, _, _ = _core.pair_statistics_indices(X, index, labels, n_threads)
             A += A_chunk

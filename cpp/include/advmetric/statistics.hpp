@@ -114,34 +114,53 @@ Scatter scatter_matrices_eigen(const Pairs& pairs, const std::int8_t* labels, in
   return out;
 }
 
-// BLAS path, for large d where dsyrk is several times faster than Eigen's portable rank update:
-// blocks of up to ~16 MiB of differences per label, gathered on the calling thread, then folded in
-// by one dsyrk call each (BLAS uses its own threads). The gather stays serial on purpose: OpenMP
-// workers and BLAS workers alternating on the same cores spin-wait against each other, which cost
-// more than the gather itself. Fixed block boundaries make the result deterministic for a fixed
-// BLAS thread count.
+// BLAS path, for large d where dsyrk is several times faster than Eigen's portable rank update.
+// Each OpenMP thread takes every `threads`-th block of pairs (up to ~8 MiB of differences per
+// label), gathers its differences and folds them into its own partial sums with dsyrk. The caller
+// limits BLAS to one thread (the Python layer does, see aml.scatter_in_blocks): a single-threaded
+// dsyrk runs on the calling thread, so the two levels never oversubscribe the cores, and gather
+// and update run in parallel instead of a serial gather leaving BLAS's threads idle. Fixed block
+// ownership and partial sums added in thread order make the result deterministic for a fixed
+// thread count.
 template <class Pairs>
-Scatter scatter_matrices_blas(const Pairs& pairs, const std::int8_t* labels) {
+Scatter scatter_matrices_blas(const Pairs& pairs, const std::int8_t* labels, int n_threads) {
   const Index n = pairs.size(), d = pairs.dim();
-  const Index block = std::clamp<Index>((Index(1) << 21) / std::max<Index>(d, 1), 64, 65536);
-  std::vector<double> similar(static_cast<size_t>(d * std::min(n, block)));
-  std::vector<double> dissimilar(similar.size());
-  std::vector<Index> similar_rows, dissimilar_rows;
-  Scatter out{Matrix::Zero(d, d), Matrix::Zero(d, d)};
+  const Index block = std::clamp<Index>((Index(1) << 20) / std::max<Index>(d, 1), 64, 65536);
+  const Index n_blocks = (n + block - 1) / block;
+  const int threads = thread_count(n_threads, n_blocks);
+  std::vector<Scatter> partial(threads);
 
-  auto gather = [&](const std::vector<Index>& rows, double* buffer) {
-    for (size_t r = 0; r < rows.size(); ++r) pair_difference(pairs, rows[r], buffer + r * d);
-  };
-  for (Index start = 0; start < n; start += block) {
-    const Index stop = std::min(n, start + block);
-    similar_rows.clear(), dissimilar_rows.clear();
-    for (Index i = start; i < stop; ++i) (labels[i] > 0 ? similar_rows : dissimilar_rows).push_back(i);
-    gather(similar_rows, similar.data());
-    gather(dissimilar_rows, dissimilar.data());
-    add_gram_lower(out.A, similar.data(), static_cast<Index>(similar_rows.size()));
-    add_gram_lower(out.B, dissimilar.data(), static_cast<Index>(dissimilar_rows.size()));
-    out.n_similar += static_cast<Index>(similar_rows.size());
-    out.n_dissimilar += static_cast<Index>(dissimilar_rows.size());
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = this_thread();
+    Scatter& own = partial[t];
+    own.A = Matrix::Zero(d, d);
+    own.B = Matrix::Zero(d, d);
+    std::vector<double> similar(static_cast<size_t>(d * std::min(n, block)));
+    std::vector<double> dissimilar(similar.size());
+    for (Index b = t; b < n_blocks; b += threads) {
+      const Index start = b * block, stop = std::min(n, start + block);
+      Index n_sim = 0, n_dis = 0;
+      for (Index i = start; i < stop; ++i) {
+        if (labels[i] > 0) {
+          pair_difference(pairs, i, similar.data() + d * n_sim++);
+        } else {
+          pair_difference(pairs, i, dissimilar.data() + d * n_dis++);
+        }
+      }
+      add_gram_lower(own.A, similar.data(), n_sim);
+      add_gram_lower(own.B, dissimilar.data(), n_dis);
+      own.n_similar += n_sim;
+      own.n_dissimilar += n_dis;
+    }
+  }
+
+  Scatter out{Matrix::Zero(d, d), Matrix::Zero(d, d)};
+  for (const Scatter& p : partial) {
+    out.A += p.A;
+    out.B += p.B;
+    out.n_similar += p.n_similar;
+    out.n_dissimilar += p.n_dissimilar;
   }
   out.A = out.A.selfadjointView<Eigen::Lower>();
   out.B = out.B.selfadjointView<Eigen::Lower>();
@@ -150,7 +169,8 @@ Scatter scatter_matrices_blas(const Pairs& pairs, const std::int8_t* labels) {
 
 template <class Pairs>
 Scatter scatter_matrices(const Pairs& pairs, const std::int8_t* labels, int n_threads) {
-  if (blas::available() && pairs.dim() >= blas::kMinScatterDim) return scatter_matrices_blas(pairs, labels);
+  if (blas::available() && pairs.dim() >= blas::kMinScatterDim)
+    return scatter_matrices_blas(pairs, labels, n_threads);
   return scatter_matrices_eigen(pairs, labels, n_threads);
 }
 
