@@ -27,7 +27,7 @@ def test_scipy_routines_are_loaded():
     assert _core.blas_active()
 
 
-# d = 130 is above the sizes where the core switches from Eigen to BLAS/LAPACK (24 and 96).
+# d = 130 is above the sizes where the core switches from Eigen to BLAS/LAPACK (24, 32 and 128).
 @pytest.mark.parametrize("d", [30, 130])
 def test_same_results_with_and_without_blas(d, eigen_only):
     rng = np.random.default_rng(d)
@@ -49,6 +49,23 @@ def test_same_results_with_and_without_blas(d, eigen_only):
         solved_e = aml.solve(A, B, 1.0, 0.8, reg=1e-3)
     assert solved.converged and solved_e.converged
     assert relative_error(solved.M, solved_e.M) <= 1e-6
+
+
+def test_threaded_blas_statistics_over_many_blocks():
+    # d = 130 takes the BLAS path; 20000 pairs are 3 blocks of differences, so with 2 threads
+    # each thread folds in its own blocks and the partial sums are added at the end.
+    rng = np.random.default_rng(7)
+    d = 130
+    pairs, y = random_pairs(rng, 20_000, d)
+    D = pairs[:, 0] - pairs[:, 1]
+    A_np, B_np = D[y > 0].T @ D[y > 0], D[y < 0].T @ D[y < 0]
+    results = [aml.pair_statistics(pairs, y, n_threads=n) for n in (1, 2, 2)]
+    for A, B in results:
+        assert relative_error(A, A_np) <= 1e-12 and relative_error(B, B_np) <= 1e-12
+        assert np.array_equal(A, A.T) and np.array_equal(B, B.T)
+    # deterministic for a fixed thread count
+    (A_2, B_2), (A_2_again, B_2_again) = results[1], results[2]
+    assert np.array_equal(A_2, A_2_again) and np.array_equal(B_2, B_2_again)
 
 
 def _blas_thread_counts() -> list[int]:

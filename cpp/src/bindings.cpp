@@ -112,6 +112,7 @@ SolverKind solver_kind(const std::string& name) {
 PYBIND11_MODULE(_core, m) {
   m.doc() = "advmetric compiled kernels (C++17, Eigen, OpenMP). Use advmetric.aml, which validates inputs.";
   m.attr("__version__") = ADVMETRIC_VERSION;
+  m.attr("MAX_PRIVATE_SCATTER_DIM") = kMaxPrivateScatterDim;
   m.def("has_openmp", &has_openmp, "Whether the extension was built with OpenMP.");
   m.def(
       "_set_blas",

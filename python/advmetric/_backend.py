@@ -98,3 +98,13 @@ SERIAL_BLAS_BELOW = 256
 def dense_blas_threads(n_threads: int, d: int):
     """:func:`blas_threads` for work on d x d matrices: one thread below ``SERIAL_BLAS_BELOW``."""
     return blas_threads(1 if d < SERIAL_BLAS_BELOW else n_threads)
+
+
+def statistics_blas_threads(n_threads: int, d: int):
+    """BLAS threads around the core's statistics pass over d-dimensional pairs.
+
+    Up to ``_core.MAX_PRIVATE_SCATTER_DIM`` the core threads the pass itself (OpenMP threads,
+    each folding its own blocks in with a one-thread dsyrk), so BLAS must run on the calling
+    thread; above it the pass gathers serially and BLAS threads the update.
+    """
+    return blas_threads(1 if d <= _core.MAX_PRIVATE_SCATTER_DIM else n_threads)

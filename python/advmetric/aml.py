@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _core
-from ._backend import blas_threads, dense_blas_threads
+from ._backend import dense_blas_threads, statistics_blas_threads
 from ._result import SolveResult
 from ._validation import (
     as_pair_labels,
@@ -69,8 +69,7 @@ def scatter_in_blocks(pairs: np.ndarray, labels: np.ndarray, n_threads: int):
     block = max(1, BLOCK_VALUES // (2 * d))
     A, B = np.zeros((d, d)), np.zeros((d, d))
     n_similar = n_dissimilar = 0
-    # The core threads the pass itself (OpenMP), each thread calling a one-thread BLAS.
-    with blas_threads(1):
+    with statistics_blas_threads(n_threads, d):
         for start in range(0, n, block):
             stop = min(start + block, n)
             A_block, B_block, s, t = _core.pair_statistics(

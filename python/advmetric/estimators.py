@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from . import _core, aml
-from ._backend import blas_threads, dense_blas_threads
+from ._backend import dense_blas_threads, statistics_blas_threads
 from ._mahalanobis import (
     MahalanobisMixin,
     PairsClassifierMixin,
@@ -297,7 +297,7 @@ def supervised_scatter(X, y, n_constraints, random_state, n_threads):
     n_constraints = check_n_constraints(n_constraints, n_classes)
     A = np.zeros((X.shape[1], X.shape[1]))
     B = np.zeros_like(A)
-    with blas_threads(1):  # the core threads the pass (OpenMP), one BLAS thread each
+    with statistics_blas_threads(n_threads, X.shape[1]):
         for index, labels in iter_pair_chunks(codes, n_constraints, random_state):
             A_chunk, B_chunk, _, _ = _core.pair_statistics_indices(X, index, labels, n_threads)
             A += A_chunk

@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._backend import blas_threads
+from ._backend import statistics_blas_threads
 from ._validation import (
     as_float_array,
     as_pair_labels,
@@ -134,7 +134,7 @@ class PairStatistics:
         index = _as_index_pairs(index_pairs, X.shape[0])
         labels = as_pair_labels(y, index.shape[0])
         n_threads = check_n_threads(n_threads)
-        with blas_threads(1):  # the core threads the pass (OpenMP), one BLAS thread each
+        with statistics_blas_threads(n_threads, X.shape[1]):
             A, B, n_similar, n_dissimilar = _core.pair_statistics_indices(
                 X, index, labels, n_threads
             )

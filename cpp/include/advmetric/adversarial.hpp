@@ -31,8 +31,7 @@ void adversarial_pairs(const Matrix& M, const Pairs& pairs, const std::int8_t* l
 
 #pragma omp parallel num_threads(threads)
   {
-    const int t = this_thread();
-    const auto [begin, end] = thread_range(n, t, threads);
+    const auto [begin, end] = thread_range(n, this_thread(), team_size());
     RowMatrix diffs(chunk, d), moved(chunk, d);
     std::vector<Index> rows;
     rows.reserve(static_cast<size_t>(chunk));

@@ -39,6 +39,16 @@ inline int thread_count(int requested, Index n_items, Index min_items_per_thread
   return static_cast<int>(std::max<Index>(1, std::min<Index>(threads, useful)));
 }
 
+// Members of the current OpenMP team. It can be smaller than the number requested (OMP_DYNAMIC,
+// OMP_THREAD_LIMIT, a call from inside another parallel region), so work is split by it.
+inline int team_size() {
+#ifdef _OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
 inline int this_thread() {
 #ifdef _OPENMP
   return omp_get_thread_num();

@@ -220,7 +220,7 @@ Matrix gradient_pairwise(const Matrix& M, const Pairs& pairs, const std::int8_t*
 #pragma omp parallel num_threads(threads)
   {
     const int t = this_thread();
-    const auto [begin, end] = thread_range(n, t, threads);
+    const auto [begin, end] = thread_range(n, t, team_size());
     Matrix acc = Matrix::Zero(d, d);
     Vector diff(d), z(d);
     for (Index i = begin; i < end; ++i) {
@@ -234,7 +234,9 @@ Matrix gradient_pairwise(const Matrix& M, const Pairs& pairs, const std::int8_t*
     partial[t] = std::move(acc);
   }
   Matrix G_eig = Matrix::Zero(d, d);
-  for (const Matrix& p : partial) G_eig += p;
+  for (const Matrix& p : partial) {
+    if (p.size() > 0) G_eig += p;  // empty when the team was smaller than requested
+  }
   return symmetrized(from_basis(U, G_eig));
 }
 

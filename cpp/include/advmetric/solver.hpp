@@ -387,7 +387,7 @@ inline void lbfgs(Problem& problem, const Matrix& M0, std::optional<ScaledCoordi
     // were made, X spans many orders of magnitude and steps in its small directions vanish
     // against its norm. Remake them at the current M (X = I) and start afresh from H0 before
     // concluding that floating point is the limit.
-    const bool stalled = !accepted || (t * P).norm() <= std::numeric_limits<double>::epsilon() * X.norm();
+    const bool stalled = !accepted || t * P_M.norm() <= std::numeric_limits<double>::epsilon() * M.norm();
     // Once per stall: unless the last retry gained more than 1e-10 of D, stalling again ends the run.
     if (stalled && refreshed_at < it - 1 &&
         cur.value < value_at_retry - 1e3 * kRoundingSlack * std::abs(cur.value) && refresh(it)) {
@@ -530,9 +530,11 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
     M0 = *init;
   } else if (options.kind == SolverKind::Paper) {
     M0 = Matrix::Identity(A.rows(), A.cols());
+  } else if (options.kind == SolverKind::LBFGS) {
+    closed_form = gmml_solution(A_r, B_r);  // its factors give LBFGS's first coordinates
+    M0 = std::move(closed_form->M);
   } else {
-    closed_form = gmml_solution(A_r, B_r);
-    M0 = closed_form->M;
+    M0 = gmml(A_r, B_r);
   }
   detail::Problem problem(std::move(A_r), std::move(B_r), alpha, beta, scaled_options, callback,
                           sigma > 0 && std::isfinite(sigma) ? sigma : 1.0);

@@ -88,7 +88,7 @@ Scatter scatter_matrices_eigen(const Pairs& pairs, const std::int8_t* labels, in
 #pragma omp parallel num_threads(threads)
   {
     const int t = this_thread();
-    const auto [begin, end] = thread_range(n, t, threads);
+    const auto [begin, end] = thread_range(n, t, team_size());
     ScatterAccumulator similar(d, chunk), dissimilar(d, chunk);
     for (Index i = begin; i < end; ++i) {
       ScatterAccumulator& acc = labels[i] > 0 ? similar : dissimilar;
@@ -104,6 +104,7 @@ Scatter scatter_matrices_eigen(const Pairs& pairs, const std::int8_t* labels, in
 
   Scatter out{Matrix::Zero(d, d), Matrix::Zero(d, d)};
   for (int t = 0; t < threads; ++t) {
+    if (partial_A[t].size() == 0) continue;  // the team was smaller than requested
     out.A += partial_A[t];
     out.B += partial_B[t];
     out.n_similar += count_A[t];
@@ -114,42 +115,56 @@ Scatter scatter_matrices_eigen(const Pairs& pairs, const std::int8_t* labels, in
   return out;
 }
 
+// Largest d for which each thread of the BLAS statistics path keeps private partial sums.
+constexpr Index kMaxPrivateScatterDim = 2048;
+
 // BLAS path, for large d where dsyrk is several times faster than Eigen's portable rank update.
-// Each OpenMP thread takes every `threads`-th block of pairs (up to ~8 MiB of differences per
-// label), gathers its differences and folds them into its own partial sums with dsyrk. The caller
-// limits BLAS to one thread (the Python layer does, see aml.scatter_in_blocks): a single-threaded
-// dsyrk runs on the calling thread, so the two levels never oversubscribe the cores, and gather
-// and update run in parallel instead of a serial gather leaving BLAS's threads idle. Fixed block
-// ownership and partial sums added in thread order make the result deterministic for a fixed
-// thread count.
+// Up to kMaxPrivateScatterDim, each OpenMP thread takes every team-th block of pairs (up to
+// ~8 MiB of differences per label), gathers its differences and folds them into its own partial
+// sums with dsyrk. The caller limits BLAS to one thread (the Python layer does, see
+// aml.scatter_in_blocks): a one-thread dsyrk runs on the calling thread, so the two levels never
+// oversubscribe the cores, and gather and update run in parallel instead of a serial gather
+// leaving BLAS's threads idle. Threads are capped so that their private memory stays within
+// 512 MiB; all of it is allocated before the parallel region, where an exception could not
+// propagate. Above kMaxPrivateScatterDim (or with one thread) the differences are gathered on the
+// calling thread and BLAS threads the update. Deterministic for a fixed thread count: fixed block
+// ownership, partial sums added in thread order.
 template <class Pairs>
 Scatter scatter_matrices_blas(const Pairs& pairs, const std::int8_t* labels, int n_threads) {
   const Index n = pairs.size(), d = pairs.dim();
   const Index block = std::clamp<Index>((Index(1) << 20) / std::max<Index>(d, 1), 64, 65536);
-  const Index n_blocks = (n + block - 1) / block;
-  const int threads = thread_count(n_threads, n_blocks);
+  const Index rows = std::min(n, block), n_blocks = (n + block - 1) / block;
+  const double bytes_per_thread = 8.0 * (2.0 * d * d + 2.0 * d * rows);
+  const Index by_memory = std::max<Index>(1, static_cast<Index>(512.0 * (1 << 20) / bytes_per_thread));
+  const int threads = d <= kMaxPrivateScatterDim ? thread_count(n_threads, std::min(n_blocks, by_memory)) : 1;
+
   std::vector<Scatter> partial(threads);
+  std::vector<std::vector<double>> similar(threads), dissimilar(threads);
+  for (int t = 0; t < threads; ++t) {
+    partial[t].A = Matrix::Zero(d, d);
+    partial[t].B = Matrix::Zero(d, d);
+    similar[t].resize(static_cast<size_t>(d * rows));
+    dissimilar[t].resize(static_cast<size_t>(d * rows));
+  }
 
 #pragma omp parallel num_threads(threads)
   {
-    const int t = this_thread();
+    const int t = this_thread(), team = team_size();
     Scatter& own = partial[t];
-    own.A = Matrix::Zero(d, d);
-    own.B = Matrix::Zero(d, d);
-    std::vector<double> similar(static_cast<size_t>(d * std::min(n, block)));
-    std::vector<double> dissimilar(similar.size());
-    for (Index b = t; b < n_blocks; b += threads) {
+    double* sim = similar[t].data();
+    double* dis = dissimilar[t].data();
+    for (Index b = t; b < n_blocks; b += team) {
       const Index start = b * block, stop = std::min(n, start + block);
       Index n_sim = 0, n_dis = 0;
       for (Index i = start; i < stop; ++i) {
         if (labels[i] > 0) {
-          pair_difference(pairs, i, similar.data() + d * n_sim++);
+          pair_difference(pairs, i, sim + d * n_sim++);
         } else {
-          pair_difference(pairs, i, dissimilar.data() + d * n_dis++);
+          pair_difference(pairs, i, dis + d * n_dis++);
         }
       }
-      add_gram_lower(own.A, similar.data(), n_sim);
-      add_gram_lower(own.B, dissimilar.data(), n_dis);
+      add_gram_lower(own.A, sim, n_sim);
+      add_gram_lower(own.B, dis, n_dis);
       own.n_similar += n_sim;
       own.n_dissimilar += n_dis;
     }
