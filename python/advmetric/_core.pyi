@@ -70,6 +70,7 @@ def solve(
     memory: int = 10,
     callback: Callable[[int, float, float], None] | None = None,
 ) -> dict[str, Any]: ...
+
 MAX_PRIVATE_SCATTER_DIM: int
 
 def _set_blas(capsules: dict[str, Any]) -> None: ...
