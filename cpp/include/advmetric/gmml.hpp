@@ -41,7 +41,7 @@ inline std::pair<Matrix, Matrix> ridge(const Matrix& A, const Matrix& B, double 
 struct GmmlSolution {
   Matrix M;
   Matrix T;
-  Matrix L_A;
+  Matrix L_A, L_B;  // A = L_A L_A^T, B = L_B L_B^T
   Matrix V;
   Vector sigma;
 };
@@ -55,7 +55,7 @@ inline GmmlSolution gmml_solution(const Matrix& A, const Matrix& B) {
         "the similar-pair scatter matrix A is singular (fewer similar pairs than features, "
         "or constant/duplicated features); use a ridge reg > 0");
   }
-  const std::optional<Matrix> L_B = well_conditioned_cholesky(B, tiny);
+  std::optional<Matrix> L_B = well_conditioned_cholesky(B, tiny);
   if (!L_B) {
     throw std::domain_error(
         "the dissimilar-pair scatter matrix B is singular (fewer dissimilar pairs than "
@@ -71,6 +71,7 @@ inline GmmlSolution gmml_solution(const Matrix& A, const Matrix& B) {
   add_gram_lower(g.M, g.T.data(), d);
   fill_upper_from_lower(g.M);
   g.L_A = std::move(*L_A);
+  g.L_B = std::move(*L_B);
   return g;
 }
 

@@ -92,6 +92,8 @@ inline GradientKernels gradient_kernels(const Vector& l, double alpha, double be
 class ScatterOperand {
  public:
   explicit ScatterOperand(Matrix S) : S_(std::move(S)), factor_(cholesky_lower(S_)) {}
+  // With its lower Cholesky factor already at hand.
+  ScatterOperand(Matrix S, Matrix factor) : S_(std::move(S)), factor_(std::move(factor)) {}
   // out = U^T S U; `work` is scratch. With `lower_only` only the lower triangle is guaranteed.
   void in_basis_into(Matrix& out, Matrix& work, const Matrix& U, bool lower_only = false) const {
     if (factor_) {

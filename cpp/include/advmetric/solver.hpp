@@ -85,7 +85,7 @@ inline std::string number(double x) {
 class Problem {
  public:
   // `scale`: the factor A and B were divided by; objective values are reported times it.
-  Problem(Matrix A, Matrix B, double alpha, double beta, const SolverOptions& options,
+  Problem(ScatterOperand A, ScatterOperand B, double alpha, double beta, const SolverOptions& options,
           const IterationCallback& callback, double scale = 1)
       : A_(std::move(A)),
         B_(std::move(B)),
@@ -536,7 +536,12 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
   } else {
     M0 = gmml(A_r, B_r);
   }
-  detail::Problem problem(std::move(A_r), std::move(B_r), alpha, beta, scaled_options, callback,
+  // GMML's closed form factored A and B already; the evaluator's congruences reuse the factors.
+  ScatterOperand A_operand =
+      closed_form ? ScatterOperand(std::move(A_r), closed_form->L_A) : ScatterOperand(std::move(A_r));
+  ScatterOperand B_operand = closed_form ? ScatterOperand(std::move(B_r), std::move(closed_form->L_B))
+                                         : ScatterOperand(std::move(B_r));
+  detail::Problem problem(std::move(A_operand), std::move(B_operand), alpha, beta, scaled_options, callback,
                           sigma > 0 && std::isfinite(sigma) ? sigma : 1.0);
   SolveOutput out;
   switch (options.kind) {
