@@ -205,40 +205,36 @@ inline void congruence_of_half_lower_into(Matrix& out, Matrix& W, const Matrix& 
   if (!lower_only) fill_upper_from_lower(out);
 }
 
+namespace detail {
+// Y <- op(L)^{-1} Y or op(L) Y through dtrsm or dtrmm (the two share their argument list).
+inline void lower_triangular_blas(blas::dtrmm_fn* routine, const Matrix& L, bool transpose, Matrix& Y) {
+  char side = 'L', uplo = 'L', trans = transpose ? 'T' : 'N', diag = 'N';
+  int n = static_cast<int>(L.rows()), m = static_cast<int>(Y.cols()), ld = n;
+  double one = 1;
+  routine(&side, &uplo, &trans, &diag, &n, &m, &one, const_cast<double*>(L.data()), &ld, Y.data(), &ld);
+}
+}  // namespace detail
+
 // Y <- op(L)^{-1} Y for a lower triangular L (op = transpose when the flag is set).
 inline void solve_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) {
-  const Index d = L.rows();
-  if (!blas::available() || d < blas::kMinGemmDim) {
-    if (transpose) {
-      L.transpose().triangularView<Eigen::Upper>().solveInPlace(Y);
-    } else {
-      L.triangularView<Eigen::Lower>().solveInPlace(Y);
-    }
-    return;
+  if (blas::available() && L.rows() >= blas::kMinGemmDim) {
+    detail::lower_triangular_blas(blas::routines().dtrsm, L, transpose, Y);
+  } else if (transpose) {
+    L.transpose().triangularView<Eigen::Upper>().solveInPlace(Y);
+  } else {
+    L.triangularView<Eigen::Lower>().solveInPlace(Y);
   }
-  char side = 'L', uplo = 'L', trans = transpose ? 'T' : 'N', diag = 'N';
-  int n = static_cast<int>(d), m = static_cast<int>(Y.cols()), ld = n;
-  double one = 1;
-  blas::routines().dtrsm(&side, &uplo, &trans, &diag, &n, &m, &one, const_cast<double*>(L.data()), &ld,
-                         Y.data(), &ld);
 }
 
 // Y <- op(L) Y for a lower triangular L (op = transpose when the flag is set).
 inline void multiply_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) {
-  const Index d = L.rows();
-  if (!blas::available() || d < blas::kMinGemmDim) {
-    if (transpose) {
-      Y = L.transpose().triangularView<Eigen::Upper>() * Y;
-    } else {
-      Y = L.triangularView<Eigen::Lower>() * Y;
-    }
-    return;
+  if (blas::available() && L.rows() >= blas::kMinGemmDim) {
+    detail::lower_triangular_blas(blas::routines().dtrmm, L, transpose, Y);
+  } else if (transpose) {
+    Y = L.transpose().triangularView<Eigen::Upper>() * Y;
+  } else {
+    Y = L.triangularView<Eigen::Lower>() * Y;
   }
-  char side = 'L', uplo = 'L', trans = transpose ? 'T' : 'N', diag = 'N';
-  int n = static_cast<int>(d), m = static_cast<int>(Y.cols()), ld = n;
-  double one = 1;
-  blas::routines().dtrmm(&side, &uplo, &trans, &diag, &n, &m, &one, const_cast<double*>(L.data()), &ld,
-                         Y.data(), &ld);
 }
 
 // The Cholesky factor of S (as cholesky_lower) when S is positive definite with reciprocal
