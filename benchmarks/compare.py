@@ -6,8 +6,9 @@
     python benchmarks/compare.py --only 1,3   # some targets
 
 Times are wall-clock (``time.perf_counter``). Each table interleaves the contenders round by
-round (so that both see the same machine load) and reports the minimum over rounds; the median
-is printed where it tells something. Targets:
+round (so that both see the same machine load), lets both BLAS thread pools fall asleep before
+each contender (see ``race``), and reports the minimum over rounds; the median is printed where
+it tells something. Targets:
 
 1. one solver iteration <= 1.3x (numpy.linalg.eigh(M) + 3 d x d matmuls), d in {64, 256, 784};
 2. pair statistics from (N, 2, d) pairs <= 1.2x numpy's
@@ -58,15 +59,24 @@ PEERS = ("LMNN(n_neighbors=5)", "ITML_Supervised()")
 
 
 # -- measurement -------------------------------------------------------------------------------
+# An idle OpenBLAS thread pool keeps spinning for 2^28 cycles (about 0.1 s) after its last call.
+# numpy and SciPy ship one OpenBLAS each, with a pool each, so a numpy contender timed right after
+# an advmetric one (SciPy's BLAS) shares the two cores with the other pool's spinning threads, and
+# the other way round. Each contender therefore starts after both pools have gone to sleep.
+SETTLE_SECONDS = 0.3
+
+
 def race(functions: dict, rounds: int, min_seconds: float = 0.05) -> dict:
     """Wall-clock time of each function: ``{name: (minimum, median)}`` over ``rounds`` rounds.
 
-    Every round runs each function in turn, repeating a fast one until ``min_seconds`` have passed
-    (its round time is then its fastest call), so that all contenders see the same load.
+    Every round runs each function in turn, so that all contenders see the same drift in machine
+    load, each after ``SETTLE_SECONDS`` of quiet (see above), repeating a fast one until
+    ``min_seconds`` have passed (its round time is then its fastest call).
     """
     times = {name: [] for name in functions}
     for _ in range(rounds):
         for name, function in functions.items():
+            time.sleep(SETTLE_SECONDS)
             best, spent = float("inf"), 0.0
             while spent < min_seconds or best == float("inf"):
                 start = time.perf_counter()

@@ -122,3 +122,34 @@ def test_small_problems_solve_on_one_blas_thread(monkeypatch):
         aml.solve(A, B, 1.0, 0.8)
         assert _blas_thread_counts() == before
     assert 6 < _backend.SERIAL_BLAS_BELOW and seen == [{1}]
+
+
+@pytest.mark.parametrize("kernel", ["adversarial_pairs", "gradient_pairwise"])
+def test_pair_passes_run_their_set_up_on_one_blas_thread(monkeypatch, kernel):
+    """The SPD check and eigensystem before an OpenMP pass over the pairs run on one BLAS thread
+    (a pool woken on two threads spins through the pass), and the setting comes back."""
+    from threadpoolctl import threadpool_limits
+
+    seen = []
+    core_kernel = getattr(_core, kernel)
+    eigvalsh = np.linalg.eigvalsh
+
+    def recording_kernel(*args, **kwargs):
+        seen.append(("core", set(_blas_thread_counts())))
+        return core_kernel(*args, **kwargs)
+
+    def recording_eigvalsh(*args, **kwargs):
+        seen.append(("check", set(_blas_thread_counts())))
+        return eigvalsh(*args, **kwargs)
+
+    monkeypatch.setattr(_core, kernel, recording_kernel)
+    monkeypatch.setattr(np.linalg, "eigvalsh", recording_eigvalsh)
+    rng = np.random.default_rng(4)
+    pairs, y = random_pairs(rng, 50, 5)
+    M = random_spd(rng, 5)
+    args = (M, pairs, y, 0.8) if kernel == "adversarial_pairs" else (M, pairs, y, 1.0, 0.8)
+    with threadpool_limits(2, user_api="blas"):
+        before = _blas_thread_counts()
+        getattr(aml, kernel)(*args, n_threads=2)
+        assert _blas_thread_counts() == before
+    assert seen == [("check", {1}), ("core", {1})]

@@ -100,6 +100,18 @@ def dense_blas_threads(n_threads: int, d: int):
     return blas_threads(1 if d < SERIAL_BLAS_BELOW else n_threads)
 
 
+def pass_blas_threads():
+    """BLAS threads around a core call whose d x d set-up (the SPD check, an eigensystem of M)
+    precedes an OpenMP pass over the pairs (adversarial pairs, the pairwise gradient): one.
+
+    A BLAS call on several threads leaves that OpenBLAS pool spinning for about 0.1 s (2^28
+    cycles) after it returns, and numpy and SciPy each have a pool. Both spinning through the
+    OpenMP pass took its two threads' speed-up away (200,000 pairs at d = 64: 1.0x instead of
+    1.6x); the set-up alone costs less on one thread than the pass loses.
+    """
+    return blas_threads(1)
+
+
 def statistics_blas_threads(n_threads: int, d: int):
     """BLAS threads around the core's statistics pass over d-dimensional pairs.
 
