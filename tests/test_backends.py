@@ -153,3 +153,15 @@ def test_pair_passes_run_their_set_up_on_one_blas_thread(monkeypatch, kernel):
         getattr(aml, kernel)(*args, n_threads=2)
         assert _blas_thread_counts() == before
     assert seen == [("check", {1}), ("core", {1})]
+
+
+def test_pair_pass_limit_is_lifted_when_the_check_fails():
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(5)
+    pairs, y = random_pairs(rng, 20, 4)
+    with threadpool_limits(2, user_api="blas"):
+        before = _blas_thread_counts()
+        with pytest.raises(ValueError, match="positive definite"):
+            aml.adversarial_pairs(-np.eye(4), pairs, y, 0.8)
+        assert _blas_thread_counts() == before

@@ -86,11 +86,10 @@ def adversarial_pairs(M, pairs, y, beta, *, n_threads=None) -> np.ndarray:
     """The adversarial pairs Pi* of Eq. 9 for every pair, shape (n_pairs, 2, n_features)."""
     pairs = as_pairs(pairs)
     labels = as_pair_labels(y, pairs.shape[0])
-    beta = check_real(beta, "beta", low=0, low_inclusive=False)
-    n_threads = check_n_threads(n_threads)
     with pass_blas_threads():
         M = as_spd(M, "M", pairs.shape[2])
-        return _core.adversarial_pairs(M, pairs, labels, beta, n_threads)
+        beta = check_real(beta, "beta", low=0, low_inclusive=False)
+        return _core.adversarial_pairs(M, pairs, labels, beta, check_n_threads(n_threads))
 
 
 def _check_objective_args(M, A, B, alpha, beta):
@@ -115,12 +114,11 @@ def gradient_pairwise(M, pairs, y, alpha, beta, *, n_threads=None) -> np.ndarray
     """grad D(M) summed pair by pair (Eq. 13); O(n_pairs d^2). A cross-check of :func:`gradient`."""
     pairs = as_pairs(pairs)
     labels = as_pair_labels(y, pairs.shape[0])
-    alpha = check_real(alpha, "alpha", low=0)
-    beta = check_real(beta, "beta", low=0, low_inclusive=False)
-    n_threads = check_n_threads(n_threads)
     with pass_blas_threads():
         M = as_spd(M, "M", pairs.shape[2])
-        return _core.gradient_pairwise(M, pairs, labels, alpha, beta, n_threads)
+        alpha = check_real(alpha, "alpha", low=0)
+        beta = check_real(beta, "beta", low=0, low_inclusive=False)
+        return _core.gradient_pairwise(M, pairs, labels, alpha, beta, check_n_threads(n_threads))
 
 
 def project_spd(M, eps=1e-10) -> np.ndarray:

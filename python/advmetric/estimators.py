@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from . import _core, aml
-from ._backend import dense_blas_threads, statistics_blas_threads
+from ._backend import dense_blas_threads, pass_blas_threads, statistics_blas_threads
 from ._mahalanobis import (
     MahalanobisMixin,
     PairsClassifierMixin,
@@ -477,9 +477,9 @@ class AML(_PairsLearner):
         beta = check_real(self.beta, "beta", low=0, low_inclusive=False)
         L = self.components_
         if L.shape[0] == L.shape[1]:
-            return aml.adversarial_pairs(
-                self.get_mahalanobis_matrix(), pairs, labels, beta, n_threads=self.n_jobs
-            )
+            with pass_blas_threads():  # L^T L too, or numpy's pool spins through the pass
+                M = self.get_mahalanobis_matrix()
+                return aml.adversarial_pairs(M, pairs, labels, beta, n_threads=self.n_jobs)
         return _low_rank_adversarial_pairs(L, pairs, labels, beta)
 
 
