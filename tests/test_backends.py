@@ -38,6 +38,7 @@ def test_same_results_with_and_without_blas(d, eigen_only):
     Mg = aml.gmml(A, B, 1e-3)
     P = aml.project_spd(M - np.median(np.linalg.eigvalsh(M)) * np.eye(d), 1e-6)
     solved = aml.solve(A, B, 1.0, 0.8, reg=1e-3)
+    adversarial = aml.adversarial_pairs(M, pairs, y, 0.8, n_threads=2)
     with eigen_only:
         assert not _core.blas_active()
         A_e, B_e = aml.pair_statistics(pairs, y)
@@ -47,6 +48,7 @@ def test_same_results_with_and_without_blas(d, eigen_only):
         P_e = aml.project_spd(M - np.median(np.linalg.eigvalsh(M)) * np.eye(d), 1e-6)
         assert relative_error(P, P_e) <= 1e-10
         solved_e = aml.solve(A, B, 1.0, 0.8, reg=1e-3)
+        assert relative_error(adversarial, aml.adversarial_pairs(M, pairs, y, 0.8)) <= 1e-10
     assert solved.converged and solved_e.converged
     assert relative_error(solved.M, solved_e.M) <= 1e-6
 

@@ -103,7 +103,8 @@ def dense_blas_threads(n_threads: int, d: int):
 def pass_blas_threads():
     """BLAS threads around a core call that wraps an OpenMP pass over the pairs in d x d work
     (adversarial pairs, the pairwise gradient: the SPD check and eigensystem of M before the pass,
-    the gradient's rotation back after it): one.
+    the gradient's rotation back after it): one. The adversarial pass also calls dgemm from each
+    of its OpenMP threads, which must then run on the thread that calls it.
 
     A BLAS call on several threads leaves that OpenBLAS pool spinning for about 0.1 s (2^28
     cycles) after it returns, and numpy and SciPy each have a pool. Both spinning through the

@@ -45,7 +45,7 @@ void adversarial_pairs(const Matrix& M, const Pairs& pairs, const std::int8_t* l
         }
       }
       const Index m = static_cast<Index>(rows.size());
-      if (m > 0) moved.topRows(m).noalias() = diffs.topRows(m) * T;
+      rows_times_symmetric_into(moved, diffs, m, T);
       Index similar = 0;
       for (Index i = start; i < stop; ++i) {
         const double* a = pairs.first(i);

@@ -94,6 +94,25 @@ inline void multiply_into(Matrix& C, const Matrix& X, bool tx, const Matrix& Y, 
                          const_cast<double*>(Y.data()), &ldy, &zero, C.data(), &ldc);
 }
 
+// The first m rows of `out` = the first m rows of `rows` times the symmetric S (row-major
+// blocks of d columns). A row-major block is the column-major transpose, so this is one
+// out^T = S rows^T product (S^T = S). Called from OpenMP threads: the caller keeps BLAS on one
+// thread (see _backend.pass_blas_threads), so each call runs on the thread that makes it.
+inline void rows_times_symmetric_into(RowMatrix& out, const RowMatrix& rows, Index m, const Matrix& S) {
+  const Index d = S.rows();
+  if (m == 0) return;
+  if (!blas::available() || d < blas::kMinGemmDim) {
+    out.topRows(m).noalias() = rows.topRows(m) * S;
+    return;
+  }
+  char no = 'N';
+  int d_ = static_cast<int>(d), m_ = static_cast<int>(m), ld_rows = static_cast<int>(rows.cols()),
+      ld_out = static_cast<int>(out.cols());
+  double one = 1, zero = 0;
+  blas::routines().dgemm(&no, &no, &d_, &m_, &d_, &one, const_cast<double*>(S.data()), &d_,
+                         const_cast<double*>(rows.data()), &ld_rows, &zero, out.data(), &ld_out);
+}
+
 inline Matrix multiply(const Matrix& X, bool tx, const Matrix& Y, bool ty) {
   Matrix C;
   multiply_into(C, X, tx, Y, ty);
