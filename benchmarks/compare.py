@@ -61,10 +61,10 @@ PEERS = ("LMNN(n_neighbors=5)", "ITML_Supervised()")
 
 
 # -- measurement -------------------------------------------------------------------------------
-# An idle OpenBLAS thread pool keeps spinning for 2^28 cycles (about 0.1 s) after its last call.
-# numpy and SciPy ship one OpenBLAS each, with a pool each, so a numpy contender timed right after
-# an advmetric one (SciPy's BLAS) shares the two cores with the other pool's spinning threads, and
-# the other way round. Each contender therefore starts after both pools have gone to sleep.
+# numpy and SciPy each ship an OpenBLAS whose pool spins for about 0.1 s after a threaded call
+# (see advmetric._backend.pass_blas_threads): a numpy contender timed right after an advmetric
+# one would share the cores with SciPy's spinning pool, and the other way round. Each contender
+# therefore starts after both pools have gone to sleep.
 SETTLE_SECONDS = 0.3
 
 
