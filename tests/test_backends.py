@@ -102,8 +102,10 @@ def test_blas_thread_limit_survives_overlapping_requests():
         assert _blas_thread_counts() == before
 
 
-def test_small_problems_solve_on_one_blas_thread(monkeypatch):
-    """Below SERIAL_BLAS_BELOW the solver's BLAS work runs serially, and the setting comes back."""
+@pytest.mark.parametrize(("d", "expected"), [(40, {1}), (6, {2})])
+def test_small_problems_solve_on_one_blas_thread(monkeypatch, d, expected):
+    """Below SERIAL_BLAS_BELOW the solver's BLAS work runs serially, and the setting comes back;
+    below BLAS_FROM_DIM the core calls no BLAS, so the caller's setting is left alone."""
     from threadpoolctl import threadpool_limits
 
     from advmetric import _backend
@@ -117,19 +119,22 @@ def test_small_problems_solve_on_one_blas_thread(monkeypatch):
 
     monkeypatch.setattr(_core, "solve", recording_solve)
     rng = np.random.default_rng(3)
-    pairs, y = random_pairs(rng, 40, 6)
+    pairs, y = random_pairs(rng, 4 * d, d)
     A, B = aml.pair_statistics(pairs, y)
     with threadpool_limits(2, user_api="blas"):
         before = _blas_thread_counts()
         aml.solve(A, B, 1.0, 0.8)
         assert _blas_thread_counts() == before
-    assert 6 < _backend.SERIAL_BLAS_BELOW and seen == [{1}]
+    assert _backend.BLAS_FROM_DIM <= 40 < _backend.SERIAL_BLAS_BELOW
+    assert 6 < _backend.BLAS_FROM_DIM
+    assert seen == [expected]
 
 
 @pytest.mark.parametrize("kernel", ["adversarial_pairs", "gradient_pairwise"])
 def test_pair_passes_run_their_set_up_on_one_blas_thread(monkeypatch, kernel):
-    """The SPD check and eigensystem before an OpenMP pass over the pairs run on one BLAS thread
-    (a pool woken on two threads spins through the pass), and the setting comes back."""
+    """The eigensystem before an OpenMP pass over the pairs runs on one BLAS thread (a pool woken
+    on two threads spins through the pass), and the setting comes back. M's SPD check is the
+    core's own (from that eigensystem): numpy computes no second one."""
     from threadpoolctl import threadpool_limits
 
     seen = []
@@ -154,7 +159,7 @@ def test_pair_passes_run_their_set_up_on_one_blas_thread(monkeypatch, kernel):
         before = _blas_thread_counts()
         getattr(aml, kernel)(*args, n_threads=2)
         assert _blas_thread_counts() == before
-    assert seen == [("check", {1}), ("core", {1})]
+    assert seen == [("core", {1})]
 
 
 def test_pair_pass_limit_is_lifted_when_the_check_fails():

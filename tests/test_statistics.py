@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import random_pairs, relative_error
 
-from advmetric import reference
+from advmetric import _backend, _core, reference
 from advmetric.statistics import PairStatistics
 
 
@@ -112,14 +112,14 @@ def test_pairs_are_reduced_in_blocks(monkeypatch, rng):
     pairs, y = random_pairs(rng, 1001, 5)
     A_one, B_one = aml.pair_statistics(pairs, y)
     calls = []
-    core_statistics = aml._core.pair_statistics
+    core_statistics = _core.pair_statistics
 
     def counting(*args):
         calls.append(len(args[0]))
         return core_statistics(*args)
 
-    monkeypatch.setattr(aml._core, "pair_statistics", counting)
-    monkeypatch.setattr(aml, "BLOCK_VALUES", 2 * 5 * 100)  # 100 pairs a block
+    monkeypatch.setattr(_core, "pair_statistics", counting)
+    monkeypatch.setattr(_backend, "BLOCK_VALUES", 2 * 5 * 100)  # 100 pairs a block
     A, B = aml.pair_statistics(pairs, y)
     stats = PairStatistics.from_pairs(pairs, y)
     assert calls == [100] * 10 + [1] + [100] * 10 + [1]

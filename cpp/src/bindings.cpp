@@ -9,6 +9,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <Eigen/Eigenvalues>
+#include <algorithm>
+#include <cstdio>
+
 #include <advmetric/adversarial.hpp>
 #include <advmetric/gmml.hpp>
 #include <advmetric/objective.hpp>
@@ -42,6 +46,31 @@ Matrix square_matrix(const DoubleArray& a, const char* name) {
     throw py::value_error(std::string(name) + " must be a square 2-D array");
   }
   return Eigen::Map<const RowMatrix>(a.data(), a.shape(0), a.shape(1));
+}
+
+// The public array API's value checks of M, A and B, done here because in C++ they cost one pass
+// over the matrix, less than numpy's temporaries would at small d: finite, and symmetric to within
+// 1e-8 of the largest entry. The kernels get the exactly symmetric part.
+Matrix checked_symmetric(const DoubleArray& a, const char* name) {
+  const Matrix m = square_matrix(a, name);
+  if (!m.allFinite()) throw py::value_error(std::string(name) + " contains NaN or infinity");
+  const double scale = m.cwiseAbs().maxCoeff();
+  const double asymmetry = (m - m.transpose()).cwiseAbs().maxCoeff();
+  if (asymmetry > 1e-8 * scale) throw py::value_error(std::string(name) + " must be symmetric");
+  return 0.5 * (m + m.transpose());
+}
+
+// Why an evaluation of D(M) failed: M not positive definite, or a value beyond float64.
+[[noreturn]] void throw_infeasible(const Matrix& M) {
+  const Vector l = Eigen::SelfAdjointEigenSolver<Matrix>(M, Eigen::EigenvaluesOnly).eigenvalues();
+  if (!(l.allFinite() && l.minCoeff() > 0)) {
+    char smallest[32];
+    std::snprintf(smallest, sizeof smallest, "%.3g", l.size() ? l.minCoeff() : 0.0);
+    throw py::value_error(std::string("M must be symmetric positive definite (smallest eigenvalue ") +
+                          smallest + ")");
+  }
+  throw py::value_error(
+      "D(M) is not finite in float64: alpha, beta or the scale of M, A and B is too large");
 }
 
 void check_same_size(const Matrix& X, const Matrix& Y, const char* x_name, const char* y_name) {
@@ -113,6 +142,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "advmetric compiled kernels (C++17, Eigen, OpenMP). Use advmetric.aml, which validates inputs.";
   m.attr("__version__") = ADVMETRIC_VERSION;
   m.attr("MAX_PRIVATE_SCATTER_DIM") = kMaxPrivateScatterDim;
+  m.attr("BLAS_FROM_DIM") = std::min({blas::kMinGemmDim, blas::kMinEigenDim, blas::kMinScatterDim});
   m.def("has_openmp", &has_openmp, "Whether the extension was built with OpenMP.");
   m.def(
       "_set_blas",
@@ -173,7 +203,7 @@ PYBIND11_MODULE(_core, m) {
       [](const DoubleArray& M_in, const DoubleArray& pairs, const LabelArray& y, double beta, int n_threads) {
         const PairArray view = pair_view(pairs);
         const std::int8_t* labels = label_view(y, view.n);
-        const Matrix M = square_matrix(M_in, "M");
+        const Matrix M = checked_symmetric(M_in, "M");
         check_pairs_matrix(view.d, M);
         py::array_t<double> out({view.n, Index(2), view.d});
         double* out_data = out.mutable_data();
@@ -189,11 +219,15 @@ PYBIND11_MODULE(_core, m) {
       "objective",
       [](const DoubleArray& M_in, const DoubleArray& A_in, const DoubleArray& B_in, double alpha,
          double beta) {
-        const Matrix M = square_matrix(M_in, "M"), A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
+        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
+        const Matrix M = checked_symmetric(M_in, "M");
         check_same_size(M, A, "M", "A"), check_same_size(M, B, "M", "B");
-        py::gil_scoped_release release;
-        const Evaluation e = evaluate(M, ScatterOperand(A), ScatterOperand(B), alpha, beta, false);
-        if (!e.feasible) throw std::domain_error("M must be positive definite");
+        Evaluation e;
+        {
+          py::gil_scoped_release release;
+          e = evaluate(M, ScatterOperand(A), ScatterOperand(B), alpha, beta, false);
+        }
+        if (!e.feasible) throw_infeasible(M);
         return e.value;
       },
       py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"));
@@ -202,17 +236,36 @@ PYBIND11_MODULE(_core, m) {
       "gradient",
       [](const DoubleArray& M_in, const DoubleArray& A_in, const DoubleArray& B_in, double alpha,
          double beta) {
-        const Matrix M = square_matrix(M_in, "M"), A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
+        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
+        const Matrix M = checked_symmetric(M_in, "M");
         check_same_size(M, A, "M", "A"), check_same_size(M, B, "M", "B");
         Evaluation e;
         {
           py::gil_scoped_release release;
           e = evaluate(M, ScatterOperand(A), ScatterOperand(B), alpha, beta, true);
         }
-        if (!e.feasible) throw py::value_error("M must be positive definite");
+        if (!e.feasible) throw_infeasible(M);
         return to_numpy(e.gradient);
       },
       py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"));
+
+  m.def(
+      "evaluate",
+      [](const DoubleArray& M_in, const DoubleArray& A_in, const DoubleArray& B_in, double alpha,
+         double beta) {
+        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
+        const Matrix M = checked_symmetric(M_in, "M");
+        check_same_size(M, A, "M", "A"), check_same_size(M, B, "M", "B");
+        Evaluation e;
+        {
+          py::gil_scoped_release release;
+          e = evaluate(M, ScatterOperand(A), ScatterOperand(B), alpha, beta, true);
+        }
+        if (!e.feasible) throw_infeasible(M);
+        return py::make_tuple(e.value, to_numpy(e.gradient), e.relative_gradient);
+      },
+      py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"),
+      "(D(M), grad D(M), ||M^{1/2} grad M^{1/2}||_F / D(M)) from one eigendecomposition.");
 
   m.def(
       "gradient_pairwise",
@@ -220,7 +273,7 @@ PYBIND11_MODULE(_core, m) {
          int n_threads) {
         const PairArray view = pair_view(pairs);
         const std::int8_t* labels = label_view(y, view.n);
-        const Matrix M = square_matrix(M_in, "M");
+        const Matrix M = checked_symmetric(M_in, "M");
         check_pairs_matrix(view.d, M);
         Matrix G;
         {
@@ -235,7 +288,7 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "project_spd",
       [](const DoubleArray& M_in, double eps) {
-        const Matrix M = square_matrix(M_in, "M");
+        const Matrix M = checked_symmetric(M_in, "M");
         Matrix P;
         {
           py::gil_scoped_release release;
@@ -248,7 +301,7 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "ridge",
       [](const DoubleArray& A_in, const DoubleArray& B_in, double reg) {
-        const Matrix A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
+        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
         check_same_size(A, B, "A", "B");
         auto [A_r, B_r] = ridge(A, B, reg);
         return py::make_tuple(to_numpy(A_r), to_numpy(B_r));
@@ -258,7 +311,7 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "gmml",
       [](const DoubleArray& A_in, const DoubleArray& B_in, double reg) {
-        const Matrix A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
+        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
         check_same_size(A, B, "A", "B");
         Matrix M;
         {
@@ -276,7 +329,7 @@ PYBIND11_MODULE(_core, m) {
          const std::string& solver, int max_iter, double tol, double reg,
          const std::optional<DoubleArray>& init_in, double step, double eig_floor, int memory,
          const py::object& callback) {
-        const Matrix A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B");
+        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
         check_same_size(A, B, "A", "B");
         std::optional<Matrix> init;
         if (init_in) {

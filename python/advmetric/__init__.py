@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from . import _backend, aml, reference
-from ._core import __version__
+from ._backend import __version__
 from ._result import SolveResult
 from .estimators import AML, GMML, AML_Supervised, GMML_Supervised
 from .model_selection import AML_SupervisedCV
 from .statistics import PairStatistics
 
-_backend.load_scipy_blas()
+_backend.load_blas()
 
 __all__ = [
     "AML",

@@ -1,23 +1,58 @@
-"""Hands SciPy's BLAS/LAPACK routines to the compiled core.
+"""The gateway to the compiled core: the only module that imports ``advmetric._core``.
 
-The core is built without linking any BLAS (wheels must not assume the CPU, and Eigen's portable
-kernels are ~3-5x slower than an optimised BLAS at d >= 256). SciPy exports its OpenBLAS routines
-as capsules in ``scipy.linalg.cython_blas`` / ``cython_lapack``; the core calls them through
-function pointers for large matrix products (dgemm, dtrmm, dtrsm), scatter updates and symmetric
-congruences (dsyrk, dsyr2k), Cholesky factors and their condition (dpotrf, dpocon), eigensystems
-(dsyevd) and singular value decompositions (dgesdd). Without SciPy
-the core falls back to Eigen everywhere.
+Every call into C++ goes through one function here, which
+
+* hands the core float64 / int8 / int64 arrays that are C-contiguous and aligned (the kernels read
+  raw pointers), copying only what is not already so, and
+* runs the call under the thread policy (:func:`thread_plan`): how many OpenMP threads the core's
+  pass over the pairs may start, and how many threads the BLAS libraries may use meanwhile.
+
+Arguments are not validated here: :mod:`advmetric.aml`, :class:`advmetric.PairStatistics` and the
+estimators check what they are given, once, before they call in. The core re-checks shapes (a bad
+direct call is an exception, not a crash) and checks the values that only it sees cheaply: that
+M, A and B are finite and symmetric, and that M is positive definite (from the eigensystem it
+computes anyway).
+
+The core is built without linking any BLAS (wheels must not assume the CPU). SciPy exports its
+BLAS/LAPACK routines as capsules in ``scipy.linalg.cython_blas`` / ``cython_lapack``;
+:func:`load_blas` hands them to the core, which calls them through function pointers for large
+products, factorisations and eigensystems, and falls back to Eigen without them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+from dataclasses import dataclass
+
+import numpy as np
 
 from . import _core
 
+__version__ = _core.__version__
 
-def load_scipy_blas() -> bool:
+#: Values (pairs x 2 x features) per call of the core in a pass over the pairs: large enough that
+#: a call's fixed costs (starting the thread team, the final reduction) do not matter, small enough
+#: that Ctrl-C, which Python can only act on between calls, lands promptly.
+BLOCK_VALUES = 1 << 27
+
+#: Below this dimension the O(d^3) work on d x d matrices runs on one BLAS thread: waking a BLAS
+#: pool costs more than it saves there, and its threads keep spinning after the call, against
+#: whatever runs next (the caller's own numpy, scikit-learn's k-NN, another process).
+SERIAL_BLAS_BELOW = 256
+
+#: Up to this dimension the core's statistics pass threads itself with OpenMP, each thread folding
+#: its blocks in with a one-thread BLAS update; above it, it gathers serially and BLAS threads.
+MAX_PRIVATE_SCATTER_DIM = _core.MAX_PRIVATE_SCATTER_DIM
+
+#: Smallest dimension at which the core calls BLAS/LAPACK at all; below it Eigen does everything,
+#: so there is no BLAS pool to limit.
+BLAS_FROM_DIM = _core.BLAS_FROM_DIM
+
+
+def load_blas() -> bool:
+    """Hand SciPy's BLAS/LAPACK routines to the core; False (Eigen everywhere) without SciPy."""
     try:
         from scipy.linalg import cython_blas, cython_lapack
     except ImportError:  # pragma: no cover - scipy is a dependency; Eigen still works without it
@@ -29,14 +64,68 @@ def load_scipy_blas() -> bool:
     return True
 
 
-class _BlasThreadLimit:
-    """The process-wide BLAS thread limit, shared safely by concurrent and nested callers.
+def has_openmp() -> bool:
+    return _core.has_openmp()
 
-    OpenBLAS's thread count is one global setting per library. Saving and restoring it around
-    each call (threadpoolctl's ``limit``) is wrong as soon as two fits overlap in different Python
-    threads: the one that leaves last restores the other's limit, and BLAS stays limited for the
-    rest of the process. Here every active request is recorded; the setting is the smallest
-    active request, and the caller's own setting is restored when the last request ends.
+
+# -- the thread policy --------------------------------------------------------------------------
+
+# GNU OpenMP's worker threads do not survive fork(), yet the child's runtime believes they exist,
+# so the child's first parallel region with more than one thread waits for them forever. In a
+# forked child every pass therefore runs on the calling thread (BLAS pools, by contrast, reset
+# themselves in the child).
+_in_forked_child = False
+
+
+def _mark_forked_child() -> None:
+    global _in_forked_child
+    _in_forked_child = True
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_mark_forked_child)
+
+
+@dataclass(frozen=True)
+class ThreadPlan:
+    """Threads for one core call: ``openmp`` for its pass over the pairs (0: the OpenMP default,
+    which follows OMP_NUM_THREADS and threadpoolctl), ``blas`` the cap on every BLAS library's
+    threads during the call (0: leave the caller's setting)."""
+
+    openmp: int
+    blas: int
+
+
+def thread_plan(work: str, d: int, n_threads: int) -> ThreadPlan:
+    """The thread policy, decided here and nowhere else.
+
+    ``work`` is what the core call does: ``"dense"`` (only d x d algebra: objective, gradient,
+    GMML, the solver), ``"pairs"`` (an OpenMP pass over the pairs that calls BLAS from each of its
+    threads, with d x d set-up around it: adversarial pairs, the pairwise gradient) or
+    ``"statistics"`` (the scatter pass). ``n_threads`` is a checked count, 0 for "all available".
+    The two kinds of threads are never both many: while an OpenMP pass runs, BLAS runs on the
+    thread that calls it.
+    """
+    openmp = 1 if _in_forked_child else n_threads
+    if work == "dense":
+        if d < BLAS_FROM_DIM:
+            return ThreadPlan(openmp, 0)
+        return ThreadPlan(openmp, 1 if d < SERIAL_BLAS_BELOW else n_threads)
+    if work == "pairs":
+        return ThreadPlan(openmp, 1)
+    if work == "statistics":
+        return ThreadPlan(openmp, 1 if d <= MAX_PRIVATE_SCATTER_DIM else n_threads)
+    raise ValueError(f"unknown kind of work {work!r}")
+
+
+class _BlasThreadLimit:
+    """The process-wide BLAS thread limit, shared safely by concurrent callers.
+
+    A BLAS library's thread count is one global setting. Saving and restoring it around each call
+    is wrong as soon as two calls overlap in different Python threads: the one that ends last
+    restores the other's limit. Here every active request is recorded; the setting is the smallest
+    active request (never more than the caller's own setting, so a user's threadpoolctl limit
+    holds), and the caller's setting comes back when the last request ends.
     """
 
     def __init__(self):
@@ -48,7 +137,7 @@ class _BlasThreadLimit:
     @contextlib.contextmanager
     def __call__(self, n_threads: int):
         with self._lock:
-            if self._libraries is None:  # scanning the loaded libraries costs about a millisecond
+            if self._libraries is None:  # scanning the loaded libraries is slow: once
                 from threadpoolctl import ThreadpoolController
 
                 self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
@@ -64,11 +153,8 @@ class _BlasThreadLimit:
                 self._apply()
 
     def _apply(self) -> None:
-        if self._requests:
-            limits = [min(self._requests)] * len(self._libraries)
-        else:
-            limits = self._original
-        for library, limit in zip(self._libraries, limits):
+        for library, original in zip(self._libraries, self._original):
+            limit = min(min(self._requests), original) if self._requests else original
             if library.num_threads != limit:
                 library.set_num_threads(limit)
 
@@ -77,50 +163,181 @@ _blas_thread_limit = _BlasThreadLimit()
 
 
 def blas_threads(n_threads: int):
-    """Limit BLAS threads to ``n_threads`` for a block (0: leave BLAS's own setting alone).
-
-    The core's OpenMP loops take the thread count as an argument; the BLAS routines it calls keep
-    their own pool, so an explicit ``n_threads`` has to reach them through threadpoolctl.
-    """
+    """A block with every BLAS library on at most ``n_threads`` threads (0: no limit)."""
     if n_threads <= 0:
         return contextlib.nullcontext()
     return _blas_thread_limit(n_threads)
 
 
-#: Below this dimension the O(d^3) work of a solver iteration (products and eigensystems of
-#: d x d matrices) is fastest on one BLAS thread: waking OpenBLAS's pool costs more than it
-#: saves, and its threads keep spinning afterwards, slowing whatever OpenMP or BLAS work comes
-#: next (scikit-learn's k-NN in a pipeline, numpy's own BLAS). Measured on 2 cores, per L-BFGS
-#: iteration: d = 64: 0.70 ms on 1 thread, 1.19 ms on 2; d = 128: 2.2 vs 2.5; even at d = 256.
-SERIAL_BLAS_BELOW = 256
+def dense_work(d: int, n_threads: int):
+    """The thread limit of d x d work, for numpy work of that size done next to the core's (the
+    projections and k-NN of a cross-validated search)."""
+    return blas_threads(thread_plan("dense", d, n_threads).blas)
 
 
-def dense_blas_threads(n_threads: int, d: int):
-    """:func:`blas_threads` for work on d x d matrices: one thread below ``SERIAL_BLAS_BELOW``."""
-    return blas_threads(1 if d < SERIAL_BLAS_BELOW else n_threads)
+def _plan_for(work: str, d: int, n_threads: int):
+    plan = thread_plan(work, d, n_threads)
+    return plan.openmp, blas_threads(plan.blas)
 
 
-def pass_blas_threads():
-    """BLAS threads around a core call that wraps an OpenMP pass over the pairs in d x d work
-    (adversarial pairs, the pairwise gradient: the SPD check and eigensystem of M before the pass,
-    the gradient's rotation back after it): one. The adversarial pass also calls dgemm from each
-    of its OpenMP threads, which must then run on the thread that calls it.
+# -- conversion ---------------------------------------------------------------------------------
 
-    A BLAS call on several threads leaves that OpenBLAS pool spinning for about 0.1 s (2^28
-    cycles) after it returns, and numpy and SciPy each have a pool. Both spinning through the
-    OpenMP pass took its speed-up away: 200,000 pairs at d = 64 took 80 ms on one thread and
-    84 ms on two, against 46 ms on two with this limit. The d x d work costs less on one BLAS
-    thread than the pass lost. Like every request here, the limit holds process-wide for the
-    whole call (a concurrent solve in another Python thread gets one BLAS thread meanwhile).
+
+def _doubles(array) -> np.ndarray:
+    return np.require(array, dtype=np.float64, requirements=["C_CONTIGUOUS", "ALIGNED"])
+
+
+def _labels(y) -> np.ndarray:
+    return np.require(y, dtype=np.int8, requirements=["C_CONTIGUOUS", "ALIGNED"])
+
+
+def _indices(index_pairs) -> np.ndarray:
+    return np.require(index_pairs, dtype=np.int64, requirements=["C_CONTIGUOUS", "ALIGNED"])
+
+
+# -- the kernels ----------------------------------------------------------------------------------
+
+
+def scatter_pairs(pairs, labels, n_threads: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """``(A, B, n_similar, n_dissimilar)`` of (n, 2, d) pairs with labels in {-1, +1}.
+
+    One core call per block of pairs (:data:`BLOCK_VALUES`); the sums are deterministic for a fixed
+    thread count.
     """
-    return blas_threads(1)
+    n, _, d = pairs.shape
+    labels = _labels(labels)
+    block = max(1, BLOCK_VALUES // (2 * d))
+    openmp, limit = _plan_for("statistics", d, n_threads)
+    A, B = np.zeros((d, d)), np.zeros((d, d))
+    n_similar = n_dissimilar = 0
+    with limit:
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            A_block, B_block, s, t = _core.pair_statistics(
+                _doubles(pairs[start:stop]), labels[start:stop], openmp
+            )
+            A += A_block
+            B += B_block
+            n_similar += s
+            n_dissimilar += t
+    return A, B, n_similar, n_dissimilar
 
 
-def statistics_blas_threads(n_threads: int, d: int):
-    """BLAS threads around the core's statistics pass over d-dimensional pairs.
+def scatter_indices(X, index_pairs, labels, n_threads: int):
+    """``(A, B, n_similar, n_dissimilar)`` of the pairs ``(X[i], X[j])``, ``(i, j)`` the rows of
+    ``index_pairs``; the differences are formed in the core, in blocks of pairs (Ctrl-C lands
+    between blocks)."""
+    X, index_pairs, labels = _doubles(X), _indices(index_pairs), _labels(labels)
+    n, d = index_pairs.shape[0], X.shape[1]
+    block = max(1, BLOCK_VALUES // (2 * d))
+    openmp, limit = _plan_for("statistics", d, n_threads)
+    A, B = np.zeros((d, d)), np.zeros((d, d))
+    n_similar = n_dissimilar = 0
+    with limit:
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            A_block, B_block, s, t = _core.pair_statistics_indices(
+                X, index_pairs[start:stop], labels[start:stop], openmp
+            )
+            A += A_block
+            B += B_block
+            n_similar += s
+            n_dissimilar += t
+    return A, B, n_similar, n_dissimilar
 
-    Up to ``_core.MAX_PRIVATE_SCATTER_DIM`` the core threads the pass itself (OpenMP threads,
-    each folding its own blocks in with a one-thread dsyrk), so BLAS must run on the calling
-    thread; above it the pass gathers serially and BLAS threads the update.
-    """
-    return blas_threads(1 if d <= _core.MAX_PRIVATE_SCATTER_DIM else n_threads)
+
+def adversarial_pairs(M, pairs, labels, beta: float, n_threads: int, *, components=None):
+    """Pi* of Eq. 9 for every pair; M may instead be given as ``components`` L (M = L^T L, formed
+    under the same thread limit as the pass)."""
+    pairs = _doubles(pairs)
+    openmp, limit = _plan_for("pairs", pairs.shape[2], n_threads)
+    with limit:
+        if components is not None:
+            M = components.T @ components
+        return _core.adversarial_pairs(_doubles(M), pairs, _labels(labels), beta, openmp)
+
+
+def gradient_pairwise(M, pairs, labels, alpha: float, beta: float, n_threads: int) -> np.ndarray:
+    pairs = _doubles(pairs)
+    openmp, limit = _plan_for("pairs", pairs.shape[2], n_threads)
+    with limit:
+        return _core.gradient_pairwise(_doubles(M), pairs, _labels(labels), alpha, beta, openmp)
+
+
+def objective(M, A, B, alpha: float, beta: float) -> float:
+    _, limit = _plan_for("dense", A.shape[0], 0)
+    with limit:
+        return _core.objective(_doubles(M), _doubles(A), _doubles(B), alpha, beta)
+
+
+def gradient(M, A, B, alpha: float, beta: float) -> np.ndarray:
+    _, limit = _plan_for("dense", A.shape[0], 0)
+    with limit:
+        return _core.gradient(_doubles(M), _doubles(A), _doubles(B), alpha, beta)
+
+
+def evaluate(M, A, B, alpha: float, beta: float) -> tuple[float, np.ndarray, float]:
+    """``(D(M), grad D(M), ||M^{1/2} grad M^{1/2}||_F / D)`` from one eigendecomposition."""
+    _, limit = _plan_for("dense", A.shape[0], 0)
+    with limit:
+        return _core.evaluate(_doubles(M), _doubles(A), _doubles(B), alpha, beta)
+
+
+def project_spd(M, eps: float) -> np.ndarray:
+    _, limit = _plan_for("dense", M.shape[0], 0)
+    with limit:
+        return _core.project_spd(_doubles(M), eps)
+
+
+def ridge(A, B, reg: float) -> tuple[np.ndarray, np.ndarray]:
+    return _core.ridge(_doubles(A), _doubles(B), reg)
+
+
+def gmml(A, B, reg: float, n_threads: int = 0) -> np.ndarray:
+    _, limit = _plan_for("dense", A.shape[0], n_threads)
+    with limit:
+        return _core.gmml(_doubles(A), _doubles(B), reg)
+
+
+#: What ``solver="auto"`` runs.
+DEFAULT_SOLVER = "lbfgs"
+
+
+def solve(
+    A,
+    B,
+    alpha: float,
+    beta: float,
+    *,
+    n_threads: int,
+    solver: str,
+    max_iter: int,
+    init=None,
+    **options,
+) -> dict:
+    """The core's solver; ``options`` are its other keyword arguments (tol, reg, step, ...)."""
+    _, limit = _plan_for("dense", A.shape[0], n_threads)
+    if init is not None:
+        init = _doubles(init)
+    # The core counts iterations in a C int; more than 2^31 - 1 iterations is "no limit" anyway.
+    max_iter = min(max_iter, np.iinfo(np.int32).max)
+    solver = DEFAULT_SOLVER if solver == "auto" else solver
+    with limit:
+        return _core.solve(
+            _doubles(A),
+            _doubles(B),
+            alpha,
+            beta,
+            solver=solver,
+            max_iter=max_iter,
+            init=init,
+            **options,
+        )
+
+
+def symmetric_eigh(M, n_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """numpy's ``eigh`` under the thread policy of the core's d x d work (its LAPACK is numpy's
+    own BLAS library, whose pool spins after a threaded call just as SciPy's does)."""
+    _, limit = _plan_for("dense", M.shape[0], n_threads)
+    with limit:
+        return np.linalg.eigh(M)

@@ -67,6 +67,10 @@ class MahalanobisDistance:
         return f"MahalanobisDistance(n_features={self.components.shape[1]})"
 
 
+#: Values per block of pair differences in :meth:`MahalanobisMixin._distances`.
+_DISTANCE_BLOCK_VALUES = 1 << 20
+
+
 class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     """Methods of a fitted Mahalanobis metric ``M = L^T L`` with ``L = components_``.
 
@@ -142,9 +146,20 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         ndarray of shape (n_pairs,)
             ``sqrt((x - x')^T M (x - x'))`` for every pair ``(x, x')``.
         """
-        pairs = self._checked_pairs(pairs)
-        projected = (pairs[:, 0] - pairs[:, 1]) @ self.components_.T
-        return np.sqrt(np.einsum("ij,ij->i", projected, projected))
+        return self._distances(self._checked_pairs(pairs))
+
+    def _distances(self, pairs: np.ndarray) -> np.ndarray:
+        """:meth:`pair_distance` of checked pairs, block by block: the extra memory stays a block
+        of differences however many pairs there are (a memory-mapped array larger than RAM)."""
+        L = self.components_
+        n, _, d = pairs.shape
+        block = max(1, _DISTANCE_BLOCK_VALUES // max(d, L.shape[0]))
+        out = np.empty(n)
+        for start in range(0, n, block):
+            chunk = pairs[start : start + block]
+            projected = (chunk[:, 0] - chunk[:, 1]) @ L.T
+            out[start : start + block] = np.sqrt(np.einsum("ij,ij->i", projected, projected))
+        return out
 
     def pair_score(self, pairs) -> np.ndarray:
         """Similarity of every pair: the opposite of :meth:`pair_distance`.
@@ -230,7 +245,7 @@ class PairsClassifierMixin:
         """
         pairs = self._checked_pairs(pairs)
         y = as_pair_labels(y, pairs.shape[0])
-        return float(roc_auc_score(y, self.decision_function(pairs)))
+        return float(roc_auc_score(y, -self._distances(pairs)))
 
     def set_threshold(self, threshold):
         """Set the distance at or below which pairs are predicted similar.
@@ -286,9 +301,7 @@ class PairsClassifierMixin:
         check_calibration_params(strategy, min_rate, beta)
         pairs = self._checked_pairs(pairs)
         y = as_pair_labels(y, pairs.shape[0])
-        self.threshold_ = calibrated_threshold(
-            self.pair_distance(pairs), y, strategy, min_rate, beta
-        )
+        self.threshold_ = calibrated_threshold(self._distances(pairs), y, strategy, min_rate, beta)
         return self
 
     def __sklearn_tags__(self):

@@ -14,8 +14,32 @@ import numpy as np
 _SYMMETRY_RTOL = 1e-8
 
 
-def as_float_array(value, name: str) -> np.ndarray:
-    """``value`` as float64, C-contiguous; rejects non-numeric, complex and non-finite data."""
+#: Values per step of the finiteness scan: the scan's temporary stays small even on a memory-mapped
+#: array larger than RAM.
+_SCAN_BLOCK = 1 << 22
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """Whether every value of a C-contiguous array is finite, scanned block by block."""
+    flat = array.reshape(-1)
+    return all(
+        np.isfinite(flat[start : start + _SCAN_BLOCK]).all()
+        for start in range(0, flat.size, _SCAN_BLOCK)
+    )
+
+
+def as_float_array(value, name: str, *, finite: bool = True) -> np.ndarray:
+    """``value`` as float64, C-contiguous; rejects non-numeric, complex and (with ``finite``)
+    non-finite data."""
+    if (
+        type(value) is np.ndarray
+        and value.dtype == np.float64
+        and value.flags.c_contiguous
+        and value.flags.aligned
+    ):  # the common case, without numpy's conversion machinery (it dominates calls at small d)
+        if finite and not all_finite(value):
+            raise ValueError(f"{name} contains NaN or infinity")
+        return value
     if hasattr(value, "toarray") or type(value).__module__.startswith("scipy.sparse"):
         raise TypeError(
             f"{name} is a sparse matrix; advmetric needs dense input (call .toarray() first)"
@@ -35,7 +59,7 @@ def as_float_array(value, name: str) -> np.ndarray:
     # C-contiguous and aligned: the kernels read raw float64 pointers (an unaligned view, e.g. from
     # np.frombuffer at an odd offset, is copied here rather than read misaligned).
     array = np.require(array, dtype=np.float64, requirements=["C_CONTIGUOUS", "ALIGNED"])
-    if array.size and not np.isfinite(array).all():
+    if finite and not all_finite(array):
         raise ValueError(f"{name} contains NaN or infinity")
     return array
 
@@ -92,14 +116,25 @@ def as_pair_labels(y, n_pairs: int, name: str = "y") -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.int8)
 
 
-def as_square(
-    value, name: str, n_features: int | None = None, *, symmetric: bool = True
-) -> np.ndarray:
-    array = as_float_array(value, name)
+def as_square_shape(value, name: str, n_features: int | None = None) -> np.ndarray:
+    """A float64 square matrix of the right size; its values (finite, symmetric, and positive
+    definite where required) are checked by the compiled core, which sees them anyway."""
+    array = as_float_array(value, name, finite=False)
     if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty square matrix, got shape {array.shape}")
     if n_features is not None and array.shape[0] != n_features:
         raise ValueError(f"{name} must be {n_features} x {n_features}, got {array.shape}")
+    return array
+
+
+def as_square(
+    value, name: str, n_features: int | None = None, *, symmetric: bool = True
+) -> np.ndarray:
+    """A finite square matrix, made exactly symmetric (checked in Python: for matrices that no
+    kernel checks on its way)."""
+    array = as_square_shape(value, name, n_features)
+    if not all_finite(array):
+        raise ValueError(f"{name} contains NaN or infinity")
     if symmetric:
         scale = np.abs(array).max()
         if np.abs(array - array.T).max() > _SYMMETRY_RTOL * scale:
@@ -118,9 +153,10 @@ def as_spd(value, name: str, n_features: int | None = None) -> np.ndarray:
     return array
 
 
-def check_scatter_pair(A, B) -> tuple[np.ndarray, np.ndarray]:
-    A = as_square(A, "A")
-    B = as_square(B, "B", A.shape[0])
+def check_scatter_shapes(A, B) -> tuple[np.ndarray, np.ndarray]:
+    """Scatter matrices A and B of one size (their values are checked by the core)."""
+    A = as_square_shape(A, "A")
+    B = as_square_shape(B, "B", A.shape[0])
     return A, B
 
 

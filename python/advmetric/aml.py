@@ -1,5 +1,7 @@
-"""The fast array API: validated wrappers around the compiled kernels in ``advmetric._core``.
+"""The fast array API: the compiled kernels behind argument checks.
 
+Each function checks its arguments once (types and shapes here; the values of M, A and B in the
+compiled core, which reads them anyway) and makes one call through :mod:`advmetric._backend`.
 :mod:`advmetric.reference` has the same functions in plain numpy; the test suite holds the two
 together. Formulas and equation numbers follow the paper as corrected in the project's MATH.md.
 """
@@ -10,19 +12,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import _core
-from ._backend import dense_blas_threads, pass_blas_threads, statistics_blas_threads
+from . import _backend
 from ._result import SolveResult
 from ._validation import (
     as_pair_labels,
     as_pairs,
     as_spd,
-    as_square,
+    as_square_shape,
     check_int,
     check_n_threads,
     check_real,
     check_scatter_finite,
-    check_scatter_pair,
+    check_scatter_shapes,
 )
 
 __all__ = [
@@ -48,53 +49,23 @@ def pair_statistics(pairs, y, *, n_threads=None) -> tuple[np.ndarray, np.ndarray
     """
     pairs = as_pairs(pairs)
     labels = as_pair_labels(y, pairs.shape[0])
-    A, B, _, _ = scatter_in_blocks(pairs, labels, check_n_threads(n_threads))
+    A, B, _, _ = _backend.scatter_pairs(pairs, labels, check_n_threads(n_threads))
     check_scatter_finite(A, B)
     return A, B
-
-
-#: Values (pairs x 2 x features) per call of the core in :func:`scatter_in_blocks`: 1 GiB of
-#: pairs, about a second of work on 2 cores, so calls' fixed costs (thread start, the final
-#: reduction) stay negligible and Ctrl-C still lands within a second.
-BLOCK_VALUES = 1 << 27
-
-
-def scatter_in_blocks(pairs: np.ndarray, labels: np.ndarray, n_threads: int):
-    """``(A, B, n_similar, n_dissimilar)`` of validated pairs, one block of pairs per core call.
-
-    Between blocks the GIL is taken back, so Ctrl-C interrupts a pass over a huge array promptly;
-    the result is deterministic for a fixed thread count.
-    """
-    n, _, d = pairs.shape
-    block = max(1, BLOCK_VALUES // (2 * d))
-    A, B = np.zeros((d, d)), np.zeros((d, d))
-    n_similar = n_dissimilar = 0
-    with statistics_blas_threads(n_threads, d):
-        for start in range(0, n, block):
-            stop = min(start + block, n)
-            A_block, B_block, s, t = _core.pair_statistics(
-                pairs[start:stop], labels[start:stop], n_threads
-            )
-            A += A_block
-            B += B_block
-            n_similar += s
-            n_dissimilar += t
-    return A, B, n_similar, n_dissimilar
 
 
 def adversarial_pairs(M, pairs, y, beta, *, n_threads=None) -> np.ndarray:
     """The adversarial pairs Pi* of Eq. 9 for every pair, shape (n_pairs, 2, n_features)."""
     pairs = as_pairs(pairs)
     labels = as_pair_labels(y, pairs.shape[0])
-    with pass_blas_threads():
-        M = as_spd(M, "M", pairs.shape[2])
-        beta = check_real(beta, "beta", low=0, low_inclusive=False)
-        return _core.adversarial_pairs(M, pairs, labels, beta, check_n_threads(n_threads))
+    M = as_square_shape(M, "M", pairs.shape[2])
+    beta = check_real(beta, "beta", low=0, low_inclusive=False)
+    return _backend.adversarial_pairs(M, pairs, labels, beta, check_n_threads(n_threads))
 
 
 def _check_objective_args(M, A, B, alpha, beta):
-    A, B = check_scatter_pair(A, B)
-    M = as_spd(M, "M", A.shape[0])
+    A, B = check_scatter_shapes(A, B)
+    M = as_square_shape(M, "M", A.shape[0])
     alpha = check_real(alpha, "alpha", low=0)
     beta = check_real(beta, "beta", low=0, low_inclusive=False)
     return M, A, B, alpha, beta
@@ -102,30 +73,29 @@ def _check_objective_args(M, A, B, alpha, beta):
 
 def objective(M, A, B, alpha, beta) -> float:
     """D(M) of Eq. 11 with the corrected Eq. 12, from the scatter matrices A and B."""
-    return _core.objective(*_check_objective_args(M, A, B, alpha, beta))
+    return _backend.objective(*_check_objective_args(M, A, B, alpha, beta))
 
 
 def gradient(M, A, B, alpha, beta) -> np.ndarray:
     """grad D(M) (Eq. 15) in the divided-difference form of Eq. 14, aggregated by label; O(d^3)."""
-    return _core.gradient(*_check_objective_args(M, A, B, alpha, beta))
+    return _backend.gradient(*_check_objective_args(M, A, B, alpha, beta))
 
 
 def gradient_pairwise(M, pairs, y, alpha, beta, *, n_threads=None) -> np.ndarray:
     """grad D(M) summed pair by pair (Eq. 13); O(n_pairs d^2). A cross-check of :func:`gradient`."""
     pairs = as_pairs(pairs)
     labels = as_pair_labels(y, pairs.shape[0])
-    with pass_blas_threads():
-        M = as_spd(M, "M", pairs.shape[2])
-        alpha = check_real(alpha, "alpha", low=0)
-        beta = check_real(beta, "beta", low=0, low_inclusive=False)
-        return _core.gradient_pairwise(M, pairs, labels, alpha, beta, check_n_threads(n_threads))
+    M = as_square_shape(M, "M", pairs.shape[2])
+    alpha = check_real(alpha, "alpha", low=0)
+    beta = check_real(beta, "beta", low=0, low_inclusive=False)
+    return _backend.gradient_pairwise(M, pairs, labels, alpha, beta, check_n_threads(n_threads))
 
 
 def project_spd(M, eps=1e-10) -> np.ndarray:
     """Eq. 16 with a floor: eigenvalues below ``eps * max|eigenvalue|`` are raised to it."""
-    M = as_square(M, "M")
+    M = as_square_shape(M, "M")
     eps = check_real(eps, "eps", low=0, low_inclusive=False)
-    return _core.project_spd(M, eps)
+    return _backend.project_spd(M, eps)
 
 
 def gmml(A, B, reg=0.0) -> np.ndarray:
@@ -133,9 +103,9 @@ def gmml(A, B, reg=0.0) -> np.ndarray:
 
     ``reg`` adds the ridge ``reg * tr(A)/d * I`` to A and ``reg * tr(B)/d * I`` to B first.
     """
-    A, B = check_scatter_pair(A, B)
+    A, B = check_scatter_shapes(A, B)
     reg = check_real(reg, "reg", low=0)
-    return _core.gmml(A, B, reg)
+    return _backend.gmml(A, B, reg)
 
 
 def solve(
@@ -178,14 +148,13 @@ def solve(
         setting).
     callback : called as ``callback(iteration, objective, relative_gradient)`` each iteration.
     """
-    A, B = check_scatter_pair(A, B)
+    A, B = check_scatter_shapes(A, B)
     d = A.shape[0]
     alpha = check_real(alpha, "alpha", low=0)
     beta = check_real(beta, "beta", low=0, low_inclusive=False)
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
-    # The core counts iterations in a C int; more than 2^31 - 1 iterations is "no limit" anyway.
-    max_iter = min(check_int(max_iter, "max_iter", low=1), np.iinfo(np.int32).max)
+    max_iter = check_int(max_iter, "max_iter", low=1)
     tol = check_real(tol, "tol", low=0, low_inclusive=False)
     reg = check_real(reg, "reg", low=0)
     step = check_real(step, "step", low=0, low_inclusive=False)
@@ -195,19 +164,19 @@ def solve(
         init = as_spd(init, "init", d)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable")
-    with dense_blas_threads(n_threads, d):
-        out = _core.solve(
-            A,
-            B,
-            alpha,
-            beta,
-            solver="lbfgs" if solver == "auto" else solver,
-            max_iter=max_iter,
-            tol=tol,
-            reg=reg,
-            init=init,
-            step=step,
-            eig_floor=eig_floor,
-            callback=callback,
-        )
+    out = _backend.solve(
+        A,
+        B,
+        alpha,
+        beta,
+        n_threads=n_threads,
+        solver=solver,
+        max_iter=max_iter,
+        tol=tol,
+        reg=reg,
+        init=init,
+        step=step,
+        eig_floor=eig_floor,
+        callback=callback,
+    )
     return SolveResult(**out)

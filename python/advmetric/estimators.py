@@ -20,14 +20,14 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
-from . import _core, aml
-from ._backend import dense_blas_threads, pass_blas_threads, statistics_blas_threads
+from . import _backend, aml
 from ._mahalanobis import (
     MahalanobisMixin,
     PairsClassifierMixin,
     calibrated_threshold,
     check_calibration_params,
 )
+from ._result import SolveResult
 from ._validation import (
     as_pair_labels,
     as_pairs,
@@ -59,13 +59,13 @@ def _user_stacklevel() -> int:
     return level
 
 
-def _components_from_matrix(M: np.ndarray, n_components) -> np.ndarray:
+def _components_from_matrix(M: np.ndarray, n_components, n_threads: int = 0) -> np.ndarray:
     """L with rows ``sqrt(w_i) v_i^T`` for the largest eigenpairs of M (all by default).
 
     Rows are ordered by decreasing eigenvalue, so ``L^T L`` is the best rank-``n_components``
     approximation of M.
     """
-    w, V = np.linalg.eigh(M)
+    w, V = _backend.symmetric_eigh(M, n_threads)
     order = np.argsort(w)[::-1]
     if n_components is not None:
         order = order[:n_components]
@@ -119,28 +119,31 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------------------------
     def _fit_scatter(self, A: np.ndarray, B: np.ndarray, params: dict):
         """Learn M from the scatter matrices; sets every fitted attribute but the threshold."""
-        with dense_blas_threads(params["n_threads"], params["n_features"]):
-            if self._adversarial:
-                M = self._solve(A, B, params)
-            else:
-                M = self._closed_form(A, B, params)
-            self.n_features_in_ = params["n_features"]
-            self.components_ = _components_from_matrix(M, params["n_components"])
+        if self._adversarial:
+            M = self._solve(A, B, params)
+            if not self.converged_:
+                warnings.warn(
+                    f"{type(self).__name__} did not converge ({self.solver_message_}). Increase "
+                    "max_iter, loosen tol, or raise reg for rank-deficient data.",
+                    ConvergenceWarning,
+                    stacklevel=_user_stacklevel(),
+                )
+        else:
+            M = self._closed_form(A, B, params)
+        self.n_features_in_ = params["n_features"]
+        self.components_ = _components_from_matrix(M, params["n_components"], params["n_threads"])
         return self
 
     def _closed_form(self, A, B, params) -> np.ndarray:
         reg = params["reg"]
-        M = aml.gmml(A, B, reg)
-        A_r, B_r = _core.ridge(A, B, reg)
-        value = aml.objective(M, A_r, B_r, 0.0, 1.0)
-        # relative gradient norm ||M^{1/2} grad M^{1/2}||_F / D, as reported by aml.solve
-        w, V = np.linalg.eigh(M)
-        root = (V * np.sqrt(w)) @ V.T
-        grad = aml.gradient(M, A_r, B_r, 0.0, 1.0)
+        M = _backend.gmml(A, B, reg, params["n_threads"])
+        A_r, B_r = _backend.ridge(A, B, reg)
+        # D(M) and the relative gradient norm ||M^{1/2} grad M^{1/2}||_F / D, as aml.solve reports
+        value, _, relative_gradient = _backend.evaluate(M, A_r, B_r, 0.0, 1.0)
         self.n_iter_ = 0
         self.converged_ = True
         self.objective_history_ = np.array([value])
-        self.gradient_norm_history_ = np.array([np.linalg.norm(root @ grad @ root) / value])
+        self.gradient_norm_history_ = np.array([relative_gradient])
         self.solver_message_ = "closed form (GMML)"
         return M
 
@@ -151,8 +154,8 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
             d = params["n_features"]
             if init == "identity":
                 init = np.eye(d)
-            elif solver == "paper":  # aml.solve starts "paper" at I unless told otherwise
-                init = aml.gmml(A, B, params["reg"])
+            elif solver == "paper":  # the core starts "paper" at I unless told otherwise
+                init = _backend.gmml(A, B, params["reg"], params["n_threads"])
             else:  # aml.solve's own start for "auto", "lbfgs" and "pgd" is GMML
                 init = None
         name = type(self).__name__
@@ -166,19 +169,21 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
                     flush=True,
                 )
 
-        result = aml.solve(
-            A,
-            B,
-            params["alpha"],
-            params["beta"],
-            solver=solver,
-            max_iter=params["max_iter"],
-            tol=params["tol"],
-            step=params["step"],
-            reg=params["reg"],
-            init=init,
-            n_threads=self.n_jobs,
-            callback=callback,
+        result = SolveResult(
+            **_backend.solve(
+                A,
+                B,
+                params["alpha"],
+                params["beta"],
+                n_threads=params["n_threads"],
+                solver=solver,
+                max_iter=params["max_iter"],
+                tol=params["tol"],
+                step=params["step"],
+                reg=params["reg"],
+                init=init,
+                callback=callback,
+            )
         )
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
@@ -187,13 +192,6 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
         self.solver_message_ = result.message
         if self.verbose:
             print(f"[{name}] {result.message}", flush=True)
-        if not result.converged:
-            warnings.warn(
-                f"{name} did not converge ({result.message}). Increase max_iter, loosen tol, "
-                "or raise reg for rank-deficient data.",
-                ConvergenceWarning,
-                stacklevel=_user_stacklevel(),
-            )
         return result.M
 
 
@@ -226,9 +224,11 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
         pairs = as_pairs(pairs)
         labels = as_pair_labels(y, pairs.shape[0])
         params = self._check_params(pairs.shape[2])
-        stats = PairStatistics.from_pairs(pairs, labels, n_threads=self.n_jobs)
-        self._fit_statistics(stats, params)
-        return self.calibrate_threshold(pairs, labels, **calibration_params)
+        A, B, n_similar, n_dissimilar = _backend.scatter_pairs(pairs, labels, params["n_threads"])
+        check_scatter_finite(A, B)
+        self._fit_scatter_pairs(A, B, n_similar, n_dissimilar, params)
+        self.threshold_ = calibrated_threshold(self._distances(pairs), labels, **calibration_params)
+        return self
 
     def fit_statistics(self, statistics: PairStatistics):
         """Learn the metric from accumulated pair statistics.
@@ -250,18 +250,26 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
             raise TypeError(
                 f"fit_statistics takes a PairStatistics, got {type(statistics).__name__}"
             )
-        return self._fit_statistics(statistics, self._check_params(statistics.n_features))
+        params = self._check_params(statistics.n_features)
+        return self._fit_scatter_pairs(
+            np.array(statistics.A),
+            np.array(statistics.B),
+            statistics.n_similar,
+            statistics.n_dissimilar,
+            params,
+        )
 
-    def _fit_statistics(self, statistics: PairStatistics, params: dict):
-        if statistics.n_similar == 0 or statistics.n_dissimilar == 0:
+    def _fit_scatter_pairs(self, A, B, n_similar: int, n_dissimilar: int, params: dict):
+        """The metric from the scatter matrices of labelled pairs; no threshold yet."""
+        if n_similar == 0 or n_dissimilar == 0:
             raise ValueError(
                 "both similar (+1) and dissimilar (-1) pairs are needed; got "
-                f"{statistics.n_similar} similar and {statistics.n_dissimilar} dissimilar"
+                f"{n_similar} similar and {n_dissimilar} dissimilar"
             )
         if hasattr(self, "threshold_"):
             del self.threshold_
         self.classes_ = np.array([-1, 1])
-        return self._fit_scatter(np.array(statistics.A), np.array(statistics.B), params)
+        return self._fit_scatter(A, B, params)
 
     def _fit_dask(self, pairs, y, calibration_params):
         import dask.array as da
@@ -291,17 +299,14 @@ def supervised_scatter(X, y, n_constraints, random_state, n_threads):
     (:func:`advmetric.constraints.iter_pair_chunks`) and reduced in the compiled core, so no
     array of pairs is built. ``n_threads`` is already checked.
     """
-    # the core reads X through a float64 pointer: copy a misaligned view
-    X = np.require(X, requirements=["ALIGNED"])
     codes, n_classes = encode_classes(y)
     n_constraints = check_n_constraints(n_constraints, n_classes)
     A = np.zeros((X.shape[1], X.shape[1]))
     B = np.zeros_like(A)
-    with statistics_blas_threads(n_threads, X.shape[1]):
-        for index, labels in iter_pair_chunks(codes, n_constraints, random_state):
-            A_chunk, B_chunk, _, _ = _core.pair_statistics_indices(X, index, labels, n_threads)
-            A += A_chunk
-            B += B_chunk
+    for index, labels in iter_pair_chunks(codes, n_constraints, random_state):
+        A_chunk, B_chunk, _, _ = _backend.scatter_indices(X, index, labels, n_threads)
+        A += A_chunk
+        B += B_chunk
     check_scatter_finite(A, B)
     return A, B
 
@@ -477,9 +482,9 @@ class AML(_PairsLearner):
         beta = check_real(self.beta, "beta", low=0, low_inclusive=False)
         L = self.components_
         if L.shape[0] == L.shape[1]:
-            with pass_blas_threads():  # L^T L too, or numpy's pool spins through the pass
-                M = self.get_mahalanobis_matrix()
-                return aml.adversarial_pairs(M, pairs, labels, beta, n_threads=self.n_jobs)
+            return _backend.adversarial_pairs(
+                None, pairs, labels, beta, check_n_threads(self.n_jobs), components=L
+            )
         return _low_rank_adversarial_pairs(L, pairs, labels, beta)
 
 

@@ -21,10 +21,10 @@ from sklearn.model_selection import check_cv
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.validation import validate_data
 
-from . import aml
-from ._backend import dense_blas_threads
+from . import _backend
 from ._mahalanobis import MahalanobisMixin
-from ._validation import check_int, check_n_threads, check_not_text, check_real
+from ._progress import progress
+from ._validation import check_int, check_not_text, check_real
 from .constraints import encode_classes
 from .estimators import (
     AML_Supervised,
@@ -198,7 +198,6 @@ class AML_SupervisedCV(MahalanobisMixin, BaseEstimator):
         alphas = _check_grid(self.alphas, "alphas", low_inclusive=True)
         betas = _check_grid(self.betas, "betas", low_inclusive=False)
         n_neighbors = check_int(self.n_neighbors, "n_neighbors", low=1)
-        n_threads = check_n_threads(self.n_jobs)
         encode_classes(y)  # the clear errors for unusable labels, before any fold is cut
         # Every parameter the grid shares is checked once, by the estimator that uses it.
         solver_params = self._estimator(alphas[0], betas[0])._check_params(X.shape[1])
@@ -212,47 +211,44 @@ class AML_SupervisedCV(MahalanobisMixin, BaseEstimator):
         scores = np.empty((len(alphas), len(betas), len(folds)))
         n_iter = np.zeros((len(alphas), len(betas), len(folds)), dtype=np.int64)
         not_converged = np.zeros((len(alphas), len(betas)), dtype=np.int64)
+        order = _warm_start_order(len(alphas), len(betas))
+        steps = [(k, i, j) for k in range(len(folds)) for i, j in order]
         start = time.perf_counter()
-        for k, (train, test) in enumerate(folds):
-            fold_start = time.perf_counter()
-            X_train, y_train = X[train], y[train]
-            if np.unique(y_train).shape[0] < 2:
-                raise ValueError(
-                    f"fold {k} of cv has a single class in its training part; use fewer folds"
-                )
-            A, B = supervised_scatter(
-                X_train, y_train, self.n_constraints, copy.deepcopy(self.random_state), n_threads
-            )
-            # One BLAS thread for the d x d work and the k-NN's small products, below the size
-            # where more pay off: idle OpenBLAS threads spin and slow the k-NN's OpenMP loops.
-            with dense_blas_threads(n_threads, X.shape[1]):
-                M = None
-                for i, j in _warm_start_order(len(alphas), len(betas)):
-                    result = aml.solve(
-                        A,
-                        B,
-                        alphas[i],
-                        betas[j],
-                        max_iter=solver_params["max_iter"],
-                        tol=solver_params["tol"],
-                        reg=solver_params["reg"],
-                        init=M if self.warm_start else None,
-                        n_threads=self.n_jobs,
+        statistics = {}  # the fold's scatter matrices, reduced once for the whole grid
+        for k, i, j in progress(
+            steps, total=len(steps), desc="AML_SupervisedCV", verbose=self.verbose
+        ):
+            train, test = folds[k]
+            if k not in statistics:
+                statistics.clear()
+                if np.unique(y[train]).shape[0] < 2:
+                    raise ValueError(
+                        f"fold {k} of cv has a single class in its training part; use fewer folds"
                     )
-                    M = result.M
-                    n_iter[i, j, k] = result.n_iter
-                    not_converged[i, j] += not result.converged
-                    # what AML_Supervised.transform gives, as a pipeline's k-NN would see it
-                    L = _components_from_matrix(M, solver_params["n_components"])
-                    knn = KNeighborsClassifier(n_neighbors=n_neighbors)
-                    knn.fit(X_train @ L.T, y_train)
-                    scores[i, j, k] = knn.score(X[test] @ L.T, y[test])
-            if self.verbose:
-                print(
-                    f"[AML_SupervisedCV] fold {k + 1}/{len(folds)}: {alphas.size * betas.size} "
-                    f"fits in {time.perf_counter() - fold_start:.2f} s",
-                    flush=True,
+                statistics[k] = supervised_scatter(
+                    X[train],
+                    y[train],
+                    self.n_constraints,
+                    copy.deepcopy(self.random_state),
+                    solver_params["n_threads"],
                 )
+                M = None
+            # the estimators' own solve, from the fold's statistics
+            estimator = self._estimator(alphas[i], betas[j])
+            params = dict(solver_params, alpha=alphas[i], beta=betas[j])
+            if self.warm_start and M is not None:
+                params["init"] = M
+            M = estimator._solve(*statistics[k], params)
+            n_iter[i, j, k] = estimator.n_iter_
+            not_converged[i, j] += not estimator.converged_
+            # what AML_Supervised.transform gives, as a pipeline's k-NN would see it
+            L = _components_from_matrix(
+                M, solver_params["n_components"], solver_params["n_threads"]
+            )
+            with _backend.dense_work(X.shape[1], solver_params["n_threads"]):
+                knn = KNeighborsClassifier(n_neighbors=n_neighbors)
+                knn.fit(X[train] @ L.T, y[train])
+                scores[i, j, k] = knn.score(X[test] @ L.T, y[test])
         self.search_time_ = time.perf_counter() - start
         self.n_splits_ = len(folds)
         self.cv_results_ = self._results(alphas, betas, scores, n_iter, not_converged)

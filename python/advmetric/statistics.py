@@ -13,8 +13,7 @@ import numbers
 
 import numpy as np
 
-from . import _core
-from ._backend import statistics_blas_threads
+from . import _backend
 from ._validation import (
     as_float_array,
     as_pair_labels,
@@ -23,7 +22,6 @@ from ._validation import (
     check_n_threads,
     check_scatter_finite,
 )
-from .aml import scatter_in_blocks
 
 __all__ = ["PairStatistics"]
 
@@ -101,7 +99,10 @@ class PairStatistics:
     def from_pairs(cls, pairs, y, *, n_threads=None) -> PairStatistics:
         """Statistics of ``pairs`` (n_pairs, 2, n_features) with labels ``y`` in {-1, +1}."""
         pairs = as_pairs(pairs)
-        return cls(pairs.shape[2]).update(pairs, y, n_threads=n_threads)
+        labels = as_pair_labels(y, pairs.shape[0])
+        statistics = cls(pairs.shape[2])
+        statistics._add(*_backend.scatter_pairs(pairs, labels, check_n_threads(n_threads)))
+        return statistics
 
     @classmethod
     def from_indices(cls, X, index_pairs, y, *, n_threads=None) -> PairStatistics:
@@ -117,8 +118,7 @@ class PairStatistics:
         pairs = as_pairs(pairs)
         self._check_features(pairs.shape[2], "pairs")
         labels = as_pair_labels(y, pairs.shape[0])
-        A, B, n_similar, n_dissimilar = scatter_in_blocks(pairs, labels, check_n_threads(n_threads))
-        self._add(A, B, n_similar, n_dissimilar)
+        self._add(*_backend.scatter_pairs(pairs, labels, check_n_threads(n_threads)))
         return self
 
     def update_indices(self, X, index_pairs, y, *, n_threads=None) -> PairStatistics:
@@ -133,12 +133,7 @@ class PairStatistics:
         self._check_features(X.shape[1], "X")
         index = _as_index_pairs(index_pairs, X.shape[0])
         labels = as_pair_labels(y, index.shape[0])
-        n_threads = check_n_threads(n_threads)
-        with statistics_blas_threads(n_threads, X.shape[1]):
-            A, B, n_similar, n_dissimilar = _core.pair_statistics_indices(
-                X, index, labels, n_threads
-            )
-        self._add(A, B, n_similar, n_dissimilar)
+        self._add(*_backend.scatter_indices(X, index, labels, check_n_threads(n_threads)))
         return self
 
     def merge(self, other: PairStatistics) -> PairStatistics:

@@ -20,7 +20,7 @@ void adversarial_pairs(const Matrix& M, const Pairs& pairs, const std::int8_t* l
                        double* out, int n_threads) {
   const Eigensystem eig = eigensystem(M);
   if (!(eig.values.allFinite() && eig.values.minCoeff() > 0)) {
-    throw std::domain_error("M must be positive definite");
+    throw std::domain_error("M must be symmetric positive definite");
   }
   const Vector shrink = eig.values.unaryExpr([beta](double l) { return beta * l * l / (2 + beta * l * l); });
   const Matrix T = from_spectrum(eig.vectors, shrink);  // symmetric: rows serve as columns

@@ -212,7 +212,7 @@ template <class Pairs>
 Matrix gradient_pairwise(const Matrix& M, const Pairs& pairs, const std::int8_t* labels, double alpha,
                          double beta, int n_threads) {
   const Eigensystem eig = eigensystem(M);
-  if (!positive_definite(eig.values)) throw std::domain_error("M must be positive definite");
+  if (!positive_definite(eig.values)) throw std::domain_error("M must be symmetric positive definite");
   const Matrix& U = eig.vectors;
   const GradientKernels K = gradient_kernels(eig.values, alpha, beta);
   const Index n = pairs.size(), d = pairs.dim();
