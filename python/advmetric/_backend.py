@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
+from ._progress import progress
 
 __version__ = _core.__version__
 
@@ -198,52 +199,47 @@ def _indices(index_pairs) -> np.ndarray:
 # -- the kernels ----------------------------------------------------------------------------------
 
 
-def scatter_pairs(pairs, labels, n_threads: int) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """``(A, B, n_similar, n_dissimilar)`` of (n, 2, d) pairs with labels in {-1, +1}.
+def _scatter_in_blocks(n: int, d: int, n_threads: int, reduce_block, verbose: bool):
+    """Sum ``reduce_block(start, stop, openmp_threads)`` over blocks of :data:`BLOCK_VALUES`.
 
-    One core call per block of pairs (:data:`BLOCK_VALUES`); the sums are deterministic for a fixed
-    thread count.
+    Python takes the GIL back between blocks, so Ctrl-C lands within one block's work; the sums
+    are deterministic for a fixed thread count.
     """
-    n, _, d = pairs.shape
+    block = max(1, BLOCK_VALUES // (2 * d))
+    openmp, limit = _plan_for("statistics", d, n_threads)
+    A, B = np.zeros((d, d)), np.zeros((d, d))
+    n_similar = n_dissimilar = 0
+    starts = range(0, n, block)
+    with limit:
+        for start in progress(starts, total=len(starts), desc="pair statistics", verbose=verbose):
+            A_block, B_block, s, t = reduce_block(start, min(start + block, n), openmp)
+            A += A_block
+            B += B_block
+            n_similar += s
+            n_dissimilar += t
+    return A, B, n_similar, n_dissimilar
+
+
+def scatter_pairs(pairs, labels, n_threads: int, verbose: bool = False):
+    """``(A, B, n_similar, n_dissimilar)`` of (n, 2, d) pairs with labels in {-1, +1}, one core
+    call per block of pairs (no array of differences is built)."""
     labels = _labels(labels)
-    block = max(1, BLOCK_VALUES // (2 * d))
-    openmp, limit = _plan_for("statistics", d, n_threads)
-    A, B = np.zeros((d, d)), np.zeros((d, d))
-    n_similar = n_dissimilar = 0
-    with limit:
-        for start in range(0, n, block):
-            stop = min(start + block, n)
-            A_block, B_block, s, t = _core.pair_statistics(
-                _doubles(pairs[start:stop]), labels[start:stop], openmp
-            )
-            A += A_block
-            B += B_block
-            n_similar += s
-            n_dissimilar += t
-    return A, B, n_similar, n_dissimilar
+
+    def reduce_block(start, stop, openmp):
+        return _core.pair_statistics(_doubles(pairs[start:stop]), labels[start:stop], openmp)
+
+    return _scatter_in_blocks(pairs.shape[0], pairs.shape[2], n_threads, reduce_block, verbose)
 
 
-def scatter_indices(X, index_pairs, labels, n_threads: int):
+def scatter_indices(X, index_pairs, labels, n_threads: int, verbose: bool = False):
     """``(A, B, n_similar, n_dissimilar)`` of the pairs ``(X[i], X[j])``, ``(i, j)`` the rows of
-    ``index_pairs``; the differences are formed in the core, in blocks of pairs (Ctrl-C lands
-    between blocks)."""
+    ``index_pairs``; the core forms the differences from ``X``, one block of pairs per call."""
     X, index_pairs, labels = _doubles(X), _indices(index_pairs), _labels(labels)
-    n, d = index_pairs.shape[0], X.shape[1]
-    block = max(1, BLOCK_VALUES // (2 * d))
-    openmp, limit = _plan_for("statistics", d, n_threads)
-    A, B = np.zeros((d, d)), np.zeros((d, d))
-    n_similar = n_dissimilar = 0
-    with limit:
-        for start in range(0, n, block):
-            stop = min(start + block, n)
-            A_block, B_block, s, t = _core.pair_statistics_indices(
-                X, index_pairs[start:stop], labels[start:stop], openmp
-            )
-            A += A_block
-            B += B_block
-            n_similar += s
-            n_dissimilar += t
-    return A, B, n_similar, n_dissimilar
+
+    def reduce_block(start, stop, openmp):
+        return _core.pair_statistics_indices(X, index_pairs[start:stop], labels[start:stop], openmp)
+
+    return _scatter_in_blocks(index_pairs.shape[0], X.shape[1], n_threads, reduce_block, verbose)
 
 
 def adversarial_pairs(M, pairs, labels, beta: float, n_threads: int, *, components=None):
@@ -290,6 +286,7 @@ def project_spd(M, eps: float) -> np.ndarray:
 
 
 def ridge(A, B, reg: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(A + reg tr(A)/d I, B + reg tr(B)/d I)``."""
     return _core.ridge(_doubles(A), _doubles(B), reg)
 
 

@@ -3,6 +3,7 @@ log line per step on stderr. Silent unless the caller's ``verbose`` is set."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -29,3 +30,13 @@ def progress(items: Iterable[T], *, total: int | None, desc: str, verbose) -> It
         yield item
         elapsed = time.perf_counter() - start
         print(f"[{desc}] {step}{of_total} done in {elapsed:.2f} s", file=sys.stderr, flush=True)
+
+
+def dask_progress(verbose):
+    """Context for a Dask computation: Dask's own progress bar (local schedulers) when
+    ``verbose`` is truthy."""
+    if not verbose:
+        return contextlib.nullcontext()
+    from dask.diagnostics import ProgressBar
+
+    return ProgressBar(out=sys.stderr)

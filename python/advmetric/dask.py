@@ -54,9 +54,14 @@ def _tree_merge(parts, split_every: int):
 
 
 def _as_dask_labels(y, chunks) -> da.Array:
+    """``y`` chunked as the pairs are; its length is checked first (a mismatch would otherwise
+    surface as Dask's own complaint about chunk sizes, which does not name ``y``)."""
     y = da.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D, got shape {y.shape}")
+    n_pairs = sum(chunks)
+    if y.shape[0] != n_pairs:
+        raise ValueError(f"y has {y.shape[0]} labels for {n_pairs} pairs")
     return y.rechunk((chunks,))
 
 
@@ -86,8 +91,6 @@ def pair_statistics(pairs, y, *, n_threads=None, split_every: int = 8):
         raise ValueError("pairs is empty: at least one pair is needed")
     pairs = pairs.rechunk({1: -1, 2: -1})
     y = _as_dask_labels(y, pairs.chunks[0])
-    if y.shape[0] != pairs.shape[0]:
-        raise ValueError(f"y has {y.shape[0]} labels for {pairs.shape[0]} pairs")
     block = dask.delayed(_block_statistics, pure=True)
     parts = [
         block(p, labels, n_threads)
@@ -117,8 +120,6 @@ def pair_statistics_indices(X, index_pairs, y, *, n_threads=None, split_every: i
         raise ValueError("index_pairs is empty: at least one pair is needed")
     index_pairs = index_pairs.rechunk({1: -1})
     y = _as_dask_labels(y, index_pairs.chunks[0])
-    if y.shape[0] != index_pairs.shape[0]:
-        raise ValueError(f"y has {y.shape[0]} labels for {index_pairs.shape[0]} pairs")
     block = dask.delayed(_block_statistics_indices, pure=True)
     parts = [
         block(X_delayed, index, labels, n_threads)

@@ -27,6 +27,7 @@ from ._mahalanobis import (
     calibrated_threshold,
     check_calibration_params,
 )
+from ._progress import dask_progress
 from ._result import SolveResult
 from ._validation import (
     as_pair_labels,
@@ -278,7 +279,9 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
 
         pairs = da.asarray(pairs)
         y = da.asarray(y)
-        stats = advmetric_dask.pair_statistics(pairs, y).compute()
+        verbose = getattr(self, "verbose", False)
+        with dask_progress(verbose):
+            stats = advmetric_dask.pair_statistics(pairs, y).compute()
         self.fit_statistics(stats)
         distance = da.map_blocks(
             lambda block: self.pair_distance(block),
@@ -286,7 +289,8 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
             drop_axis=[1, 2],
             dtype=np.float64,
         )
-        distance, labels = da.compute(distance, y)
+        with dask_progress(verbose):
+            distance, labels = da.compute(distance, y)
         labels = as_pair_labels(labels, distance.shape[0])
         self.threshold_ = calibrated_threshold(distance, labels, **calibration_params)
         return self

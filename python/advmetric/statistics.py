@@ -96,32 +96,40 @@ class PairStatistics:
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
-    def from_pairs(cls, pairs, y, *, n_threads=None) -> PairStatistics:
+    def from_pairs(cls, pairs, y, *, n_threads=None, verbose=False) -> PairStatistics:
         """Statistics of ``pairs`` (n_pairs, 2, n_features) with labels ``y`` in {-1, +1}."""
         pairs = as_pairs(pairs)
         labels = as_pair_labels(y, pairs.shape[0])
         statistics = cls(pairs.shape[2])
-        statistics._add(*_backend.scatter_pairs(pairs, labels, check_n_threads(n_threads)))
+        statistics._add(
+            *_backend.scatter_pairs(pairs, labels, check_n_threads(n_threads), bool(verbose))
+        )
         return statistics
 
     @classmethod
-    def from_indices(cls, X, index_pairs, y, *, n_threads=None) -> PairStatistics:
+    def from_indices(cls, X, index_pairs, y, *, n_threads=None, verbose=False) -> PairStatistics:
         """Statistics of the pairs ``(X[i], X[j])`` for the rows ``(i, j)`` of ``index_pairs``."""
         X = as_float_array(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}")
-        return cls(X.shape[1]).update_indices(X, index_pairs, y, n_threads=n_threads)
+        return cls(X.shape[1]).update_indices(
+            X, index_pairs, y, n_threads=n_threads, verbose=verbose
+        )
 
     # -- accumulation ---------------------------------------------------------------------------
-    def update(self, pairs, y, *, n_threads=None) -> PairStatistics:
-        """Add a chunk of pairs (n_pairs, 2, n_features) with labels in {-1, +1}; returns self."""
+    def update(self, pairs, y, *, n_threads=None, verbose=False) -> PairStatistics:
+        """Add a chunk of pairs (n_pairs, 2, n_features) with labels in {-1, +1}; returns self.
+
+        The pairs go to the compiled core block by block; with ``verbose`` each block is reported
+        (a progress bar when tqdm is installed).
+        """
         pairs = as_pairs(pairs)
         self._check_features(pairs.shape[2], "pairs")
         labels = as_pair_labels(y, pairs.shape[0])
-        self._add(*_backend.scatter_pairs(pairs, labels, check_n_threads(n_threads)))
+        self._add(*_backend.scatter_pairs(pairs, labels, check_n_threads(n_threads), bool(verbose)))
         return self
 
-    def update_indices(self, X, index_pairs, y, *, n_threads=None) -> PairStatistics:
+    def update_indices(self, X, index_pairs, y, *, n_threads=None, verbose=False) -> PairStatistics:
         """Add the pairs ``(X[i], X[j])`` for the rows ``(i, j)`` of ``index_pairs``; returns self.
 
         The differences are formed in the compiled core straight from ``X``: no
@@ -133,7 +141,9 @@ class PairStatistics:
         self._check_features(X.shape[1], "X")
         index = _as_index_pairs(index_pairs, X.shape[0])
         labels = as_pair_labels(y, index.shape[0])
-        self._add(*_backend.scatter_indices(X, index, labels, check_n_threads(n_threads)))
+        self._add(
+            *_backend.scatter_indices(X, index, labels, check_n_threads(n_threads), bool(verbose))
+        )
         return self
 
     def merge(self, other: PairStatistics) -> PairStatistics:
