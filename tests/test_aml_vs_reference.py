@@ -130,3 +130,21 @@ def test_default_solver_reaches_a_stationary_point_of_the_reference_objective(pr
 def test_projected_gradient_reaches_a_stationary_point(case):
     pairs, y, _ = make_problem(case)
     check_solution_is_stationary(pairs, y, "pgd")
+
+
+@pytest.mark.parametrize("reg", [1e-3, 0.0])
+def test_ridge(problem, reg):
+    pairs, y, _ = problem
+    A, B = reference.pair_statistics(pairs, y)
+    if not (A.any() or B.any()):
+        return
+    for fast, slow in zip(aml.ridge(A, B, reg), reference.ridge(A, B, reg)):
+        assert relative_error(fast, slow) <= RTOL
+
+
+def test_reference_mirrors_the_array_api():
+    """Every function of advmetric.aml has its plain-numpy twin in advmetric.reference (which
+    also keeps oracles of its own, such as objective_explicit)."""
+    assert set(aml.__all__) <= set(reference.__all__)
+    for name in aml.__all__:
+        assert callable(getattr(aml, name)) and callable(getattr(reference, name))

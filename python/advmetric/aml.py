@@ -34,6 +34,7 @@ __all__ = [
     "objective",
     "pair_statistics",
     "project_spd",
+    "ridge",
     "solve",
 ]
 
@@ -96,6 +97,14 @@ def project_spd(M, eps=1e-10) -> np.ndarray:
     M = as_square_shape(M, "M")
     eps = check_real(eps, "eps", low=0, low_inclusive=False)
     return _backend.project_spd(M, eps)
+
+
+def ridge(A, B, reg) -> tuple[np.ndarray, np.ndarray]:
+    """``(A + reg tr(A)/d I, B + reg tr(B)/d I)``: the relative ridge that ``gmml`` and ``solve``
+    add to the scatter matrices (needed when A or B is singular)."""
+    A, B = check_scatter_shapes(A, B)
+    reg = check_real(reg, "reg", low=0)
+    return _backend.ridge(A, B, reg)
 
 
 def gmml(A, B, reg=0.0) -> np.ndarray:
