@@ -13,6 +13,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -183,6 +184,28 @@ def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+CALIBRATION_KEYS = ("strategy", "min_rate", "beta")
+
+
+def as_calibration_params(calibration_params) -> dict:
+    """``fit``'s ``calibration_params`` as keyword arguments of ``calibrate_threshold``, checked."""
+    if calibration_params is None:
+        return {}
+    if not isinstance(calibration_params, dict):
+        raise TypeError(
+            "calibration_params must be a dict of calibrate_threshold's arguments, got "
+            f"{type(calibration_params).__name__}"
+        )
+    unknown = sorted(set(calibration_params) - set(CALIBRATION_KEYS), key=str)
+    if unknown:
+        raise TypeError(
+            f"calibration_params has unknown keys {unknown}; its keys are strategy, min_rate "
+            "and beta"
+        )
+    check_calibration_params(**calibration_params)
+    return dict(calibration_params)
+
+
 def check_calibration_params(strategy="accuracy", min_rate=None, beta=1.0) -> None:
     """Raise ``ValueError`` unless the arguments of ``calibrate_threshold`` are usable."""
     if not isinstance(strategy, str) or strategy not in STRATEGIES:
@@ -226,7 +249,13 @@ class PairsClassifierMixin:
         ndarray of shape (n_pairs,)
             +1 or -1 for each pair.
         """
-        check_is_fitted(self, "threshold_")
+        check_is_fitted(self, "components_")
+        if not hasattr(self, "threshold_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} has a metric but no decision threshold (it was "
+                "fitted with fit_statistics, which sees no pairs): call calibrate_threshold on "
+                "labelled pairs or set_threshold before predict"
+            )
         return np.where(self.pair_distance(pairs) <= self.threshold_, 1, -1)
 
     def score(self, pairs, y) -> float:

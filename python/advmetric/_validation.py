@@ -101,7 +101,11 @@ def as_pairs(pairs, name: str = "pairs") -> np.ndarray:
 def as_pair_labels(y, n_pairs: int, name: str = "y") -> np.ndarray:
     """Pair labels as int8 in {-1, +1}."""
     array = np.asarray(y)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+    if (
+        array.dtype == object
+        or np.issubdtype(array.dtype, np.complexfloating)
+        or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool)
+    ):
         raise TypeError(f"{name} must hold the numbers -1 and +1, got dtype {array.dtype}")
     if array.ndim != 1 or array.shape[0] != n_pairs:
         raise ValueError(

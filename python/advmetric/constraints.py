@@ -76,6 +76,8 @@ def encode_classes(y) -> tuple[np.ndarray, int]:
         single class (no dissimilar pair exists) or only singleton classes (no similar pair).
     """
     y = np.asarray(y)
+    if np.iscomplexobj(y):
+        raise TypeError(f"y must hold class labels, got complex dtype {y.dtype}")
     if y.ndim != 1:
         raise ValueError(f"y must be a 1-D array of class labels, got shape {y.shape}")
     if y.shape[0] == 0:

@@ -24,8 +24,8 @@ from . import _backend, aml
 from ._mahalanobis import (
     MahalanobisMixin,
     PairsClassifierMixin,
+    as_calibration_params,
     calibrated_threshold,
-    check_calibration_params,
 )
 from ._progress import dask_progress
 from ._result import SolveResult
@@ -218,8 +218,7 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
         -------
         self
         """
-        calibration_params = {} if calibration_params is None else dict(calibration_params)
-        check_calibration_params(**calibration_params)
+        calibration_params = as_calibration_params(calibration_params)
         if _is_dask_collection(pairs) or _is_dask_collection(y):
             return self._fit_dask(pairs, y, calibration_params)
         pairs = as_pairs(pairs)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import time
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -40,6 +41,11 @@ DEFAULT_GRID = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
 
 
 def _check_grid(values, name: str, low_inclusive: bool) -> np.ndarray:
+    if isinstance(values, Iterator):  # a generator would be read once, by the first fit
+        raise TypeError(
+            f"{name} must be a sequence of numbers (a list, tuple or array), got an iterator "
+            f"({type(values).__name__}); pass list({name}) instead"
+        )
     grid = np.asarray(values, dtype=object)
     if grid.ndim != 1:
         raise ValueError(f"{name} must be a 1-D sequence of numbers, got shape {grid.shape}")

@@ -39,11 +39,11 @@ def _as_index_pairs(index_pairs, n_rows: int) -> np.ndarray:
     return np.require(array, dtype=np.int64, requirements=["C_CONTIGUOUS", "ALIGNED"])
 
 
-def _check_count(value, name: str) -> int:
+def _check_count(value, name: str, low: int = 0) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
     return int(value)
 
 
@@ -68,9 +68,7 @@ class PairStatistics:
     """
 
     def __init__(self, n_features, *, A=None, B=None, n_similar=0, n_dissimilar=0):
-        n_features = _check_count(n_features, "n_features")
-        if n_features == 0:
-            raise ValueError("n_features must be >= 1")
+        n_features = _check_count(n_features, "n_features", low=1)
         self._A = self._initial_matrix(A, "A", n_features)
         self._B = self._initial_matrix(B, "B", n_features)
         self._n_similar = _check_count(n_similar, "n_similar")

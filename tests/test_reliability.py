@@ -1,0 +1,116 @@
+"""Regression tests of the reliability review (honest errors that name the problem)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from advmetric import AML, AML_Supervised, AML_SupervisedCV, PairStatistics, _backend, _core, aml
+
+
+@pytest.fixture
+def pairs_and_labels():
+    rng = np.random.default_rng(0)
+    pairs = rng.standard_normal((60, 2, 3))
+    y = np.where(np.arange(60) % 2 == 0, 1, -1)
+    return pairs, y
+
+
+def test_predict_after_fit_statistics_says_how_to_get_a_threshold(pairs_and_labels):
+    pairs, y = pairs_and_labels
+    model = AML().fit_statistics(PairStatistics.from_pairs(pairs, y))
+    with pytest.raises(NotFittedError, match=r"calibrate_threshold.*set_threshold"):
+        model.predict(pairs)
+    assert model.calibrate_threshold(pairs, y).predict(pairs).shape == (60,)
+
+
+def test_predict_before_any_fit_is_still_not_fitted(pairs_and_labels):
+    with pytest.raises(NotFittedError):
+        AML().predict(pairs_and_labels[0])
+
+
+@pytest.mark.parametrize("call", ["pairs", "supervised", "statistics"])
+def test_complex_labels_are_rejected(pairs_and_labels, call):
+    pairs, y = pairs_and_labels
+    complex_y = y.astype(np.complex128)
+    # scikit-learn's own check rejects complex targets with a ValueError; both name the problem
+    with pytest.raises((TypeError, ValueError), match=r"[Cc]omplex"):
+        if call == "pairs":
+            AML().fit(pairs, complex_y)
+        elif call == "supervised":
+            AML_Supervised().fit(pairs[:, 0], complex_y)
+        else:
+            PairStatistics.from_pairs(pairs, complex_y)
+
+
+@pytest.mark.parametrize("n_features", [-1, 0])
+def test_pair_statistics_size_is_named(n_features):
+    with pytest.raises(ValueError, match=r"n_features must be >= 1"):
+        PairStatistics(n_features)
+
+
+def test_generator_grid_is_named():
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = np.arange(20) % 2
+    with pytest.raises(TypeError, match="alphas must be a sequence"):
+        AML_SupervisedCV(alphas=(a for a in [0.1, 1.0]), cv=2).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        (
+            {"min_rate_typo": 0.5},
+            TypeError,
+            r"calibration_params has unknown keys \['min_rate_typo'\]",
+        ),
+        ([("strategy", "accuracy")], TypeError, "calibration_params must be a dict"),
+        ({"strategy": "nope"}, ValueError, "strategy must be one of"),
+    ],
+)
+def test_calibration_params_are_named(pairs_and_labels, params, error, match):
+    pairs, y = pairs_and_labels
+    with pytest.raises(error, match=match):
+        AML().fit(pairs, y, calibration_params=params)
+
+
+def test_dask_label_length_is_named():
+    da = pytest.importorskip("dask.array")
+    from advmetric.dask import pair_statistics
+
+    pairs = da.from_array(np.random.default_rng(0).standard_normal((50, 2, 3)), chunks=20)
+    with pytest.raises(ValueError, match="y has 49 labels for 50 pairs"):
+        pair_statistics(pairs, np.ones(49))
+
+
+def test_index_pairs_are_reduced_in_blocks(monkeypatch):
+    """update_indices hands the core one block of index pairs at a time, so Ctrl-C lands between
+    blocks; the sums are those of one pass."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((40, 5))
+    index = rng.integers(0, 40, size=(1001, 2))
+    y = np.where(rng.random(1001) < 0.5, 1, -1)
+    whole = PairStatistics.from_indices(X, index, y)
+    calls = []
+    core_statistics = _core.pair_statistics_indices
+
+    def counting(X, index_pairs, labels, n_threads):
+        calls.append(len(index_pairs))
+        return core_statistics(X, index_pairs, labels, n_threads)
+
+    monkeypatch.setattr(_core, "pair_statistics_indices", counting)
+    monkeypatch.setattr(_backend, "BLOCK_VALUES", 2 * 5 * 100)  # 100 pairs a block
+    blocked = PairStatistics(5).update_indices(X, index, y)
+    assert calls == [100] * 10 + [1]
+    np.testing.assert_allclose(blocked.A, whole.A, rtol=1e-13)
+    np.testing.assert_allclose(blocked.B, whole.B, rtol=1e-13)
+    assert (blocked.n_similar, blocked.n_dissimilar) == (whole.n_similar, whole.n_dissimilar)
+
+
+def test_objective_names_a_value_beyond_float64():
+    """An evaluation whose value overflows is an error naming the cause, never inf or NaN."""
+    A = np.eye(3)
+    M = np.diag([1e300, 1.0, 1.0])
+    with pytest.raises(ValueError, match="not finite in float64"):
+        aml.objective(M, A * 1e10, A, 1.0, 0.8)
