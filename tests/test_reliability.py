@@ -114,3 +114,65 @@ def test_objective_names_a_value_beyond_float64():
     M = np.diag([1e300, 1.0, 1.0])
     with pytest.raises(ValueError, match="not finite in float64"):
         aml.objective(M, A * 1e10, A, 1.0, 0.8)
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e-156, 1e100, 1e150])
+@pytest.mark.parametrize("learner", ["AML_Supervised", "GMML_Supervised", "AML"])
+def test_the_metric_does_not_depend_on_the_data_scale(scale, learner):
+    """D(M) is linear in A and B, so M(s X) = M(X): data near the ends of float64's range fit to
+    the same metric (no underflow to "singular" or "every difference is zero", no inf)."""
+    import warnings
+
+    from advmetric import GMML_Supervised
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((120, 4)) * [1.0, 2.0, 0.5, 3.0]
+    y = np.arange(120) % 3
+    if learner == "AML":
+        # (x_i, x_{i+3}) share a class, (x_i, x_{i+1}) do not
+        pairs = np.concatenate([np.stack([X[:-3], X[3:]], 1), np.stack([X[:-1], X[1:]], 1)])
+        labels = np.concatenate([np.ones(117, dtype=int), -np.ones(119, dtype=int)])
+        make, args, scaled_args = AML, (pairs, labels), (pairs * scale, labels)
+    else:
+        make = AML_Supervised if learner == "AML_Supervised" else GMML_Supervised
+        args, scaled_args = (X, y), (X * scale, y)
+    reference_model = make(random_state=0) if learner != "AML" else make()
+    scaled_model = make(random_state=0) if learner != "AML" else make()
+    reference_model.fit(*args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning, no ConvergenceWarning
+        scaled_model.fit(*scaled_args)
+    M, M_scaled = (m.get_mahalanobis_matrix() for m in (reference_model, scaled_model))
+    assert np.isfinite(M_scaled).all()
+    np.testing.assert_allclose(M_scaled, M, rtol=1e-6, atol=1e-9 * np.abs(M).max())
+    for history in (scaled_model.objective_history_, scaled_model.gradient_norm_history_):
+        assert np.isfinite(history).all()
+    if learner == "AML":  # the threshold is a distance in the data's own units
+        assert scaled_model.threshold_ == pytest.approx(reference_model.threshold_ * scale)
+        np.testing.assert_array_equal(
+            scaled_model.predict(pairs * scale), reference_model.predict(pairs)
+        )
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e155])
+def test_pair_distances_at_extreme_scales(scale):
+    rng = np.random.default_rng(4)
+    pairs = rng.standard_normal((50, 2, 3))
+    y = np.where(np.arange(50) % 2 == 0, 1, -1)
+    model = AML().fit(pairs, y)
+    distance = model.pair_distance(pairs * scale)
+    assert np.isfinite(distance).all() and (distance > 0).all()
+    np.testing.assert_allclose(distance, model.pair_distance(pairs) * scale, rtol=1e-12)
+
+
+def test_adversarial_pairs_with_huge_eigenvalues():
+    rng = np.random.default_rng(5)
+    pairs = rng.standard_normal((20, 2, 3))
+    y = np.where(np.arange(20) % 2 == 0, 1, -1)
+    M = np.diag([1e160, 1e155, 1.0])
+    moved = aml.adversarial_pairs(M, pairs, y, 0.8)
+    assert np.isfinite(moved).all()
+    # along a huge eigenvalue a similar pair keeps its whole difference (beta l^2 / (2 + beta l^2)
+    # is 1 in float64)
+    diff = moved[y == 1, 0] - moved[y == 1, 1]
+    np.testing.assert_allclose(diff[:, 0], (pairs[y == 1, 0] - pairs[y == 1, 1])[:, 0])

@@ -220,13 +220,17 @@ def _scatter_in_blocks(n: int, d: int, n_threads: int, reduce_block, verbose: bo
     return A, B, n_similar, n_dissimilar
 
 
-def scatter_pairs(pairs, labels, n_threads: int, verbose: bool = False):
+def scatter_pairs(pairs, labels, n_threads: int, verbose: bool = False, scale: float = 1.0):
     """``(A, B, n_similar, n_dissimilar)`` of (n, 2, d) pairs with labels in {-1, +1}, one core
-    call per block of pairs (no array of differences is built)."""
+    call per block of pairs (no array of differences is built); with ``scale``, of the pairs
+    times ``scale`` (one scaled block at a time)."""
     labels = _labels(labels)
 
     def reduce_block(start, stop, openmp):
-        return _core.pair_statistics(_doubles(pairs[start:stop]), labels[start:stop], openmp)
+        block = _doubles(pairs[start:stop])
+        if scale != 1.0:
+            block = block * scale
+        return _core.pair_statistics(block, labels[start:stop], openmp)
 
     return _scatter_in_blocks(pairs.shape[0], pairs.shape[2], n_threads, reduce_block, verbose)
 

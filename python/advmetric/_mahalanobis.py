@@ -68,6 +68,16 @@ class MahalanobisDistance:
         return f"MahalanobisDistance(n_features={self.components.shape[1]})"
 
 
+def _row_norms(Z: np.ndarray) -> np.ndarray:
+    """Euclidean norms of the rows of Z, scaled by each row's largest entry first: squaring
+    overflows above about 1e154 and underflows below about 1e-162, while the norm itself is
+    representable."""
+    scale = np.abs(Z).max(axis=1, initial=0.0)
+    safe = np.where(scale > 0, scale, 1.0)
+    scaled = Z / safe[:, None]
+    return scale * np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
+
+
 #: Values per block of pair differences in :meth:`MahalanobisMixin._distances`.
 _DISTANCE_BLOCK_VALUES = 1 << 20
 
@@ -158,8 +168,13 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         out = np.empty(n)
         for start in range(0, n, block):
             chunk = pairs[start : start + block]
-            projected = (chunk[:, 0] - chunk[:, 1]) @ L.T
-            out[start : start + block] = np.sqrt(np.einsum("ij,ij->i", projected, projected))
+            with np.errstate(over="ignore"):
+                differences = chunk[:, 0] - chunk[:, 1]
+            if not np.isfinite(differences).all():
+                raise ValueError(
+                    "pair differences overflow float64 (values near 1e308); rescale the data"
+                )
+            out[start : start + block] = _row_norms(differences @ L.T)
         return out
 
     def pair_score(self, pairs) -> np.ndarray:

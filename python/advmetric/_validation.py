@@ -28,6 +28,18 @@ def all_finite(array: np.ndarray) -> bool:
     )
 
 
+def max_abs(array: np.ndarray) -> float:
+    """The largest magnitude in a C-contiguous array (0 for an empty one), block by block."""
+    flat = array.reshape(-1)
+    return max(
+        (
+            float(np.abs(flat[start : start + _SCAN_BLOCK]).max())
+            for start in range(0, flat.size, _SCAN_BLOCK)
+        ),
+        default=0.0,
+    )
+
+
 def as_float_array(value, name: str, *, finite: bool = True) -> np.ndarray:
     """``value`` as float64, C-contiguous; rejects non-numeric, complex and (with ``finite``)
     non-finite data."""

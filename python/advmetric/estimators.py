@@ -38,6 +38,7 @@ from ._validation import (
     check_not_text,
     check_real,
     check_scatter_finite,
+    max_abs,
 )
 from .constraints import check_n_constraints, encode_classes, iter_pair_chunks
 from .statistics import PairStatistics
@@ -71,6 +72,20 @@ def _components_from_matrix(M: np.ndarray, n_components, n_threads: int = 0) -> 
     if n_components is not None:
         order = order[:n_components]
     return np.sqrt(np.maximum(w[order], 0.0))[:, None] * V[:, order].T
+
+
+#: Magnitudes outside [2^-SAFE_EXPONENT, 2^SAFE_EXPONENT] are brought back into that range by a
+#: power of two (an exact scaling): squared pair differences of data near 1e-160 underflow float64
+#: and sums of them near 1e+160 overflow it. The learned M does not change, since D(M) is linear
+#: in the scatter matrices A and B, so scaling both scales D and keeps its minimiser.
+SAFE_EXPONENT = 200
+
+
+def _power_of_two_scale(magnitude: float) -> float:
+    """The power of two that brings ``magnitude`` near 1, or 1 where it is safe already."""
+    if magnitude == 0 or 2.0**-SAFE_EXPONENT <= magnitude <= 2.0**SAFE_EXPONENT:
+        return 1.0
+    return float(np.ldexp(1.0, -int(np.frexp(magnitude)[1])))
 
 
 class _MetricLearner(MahalanobisMixin, BaseEstimator):
@@ -120,6 +135,9 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------------------------
     def _fit_scatter(self, A: np.ndarray, B: np.ndarray, params: dict):
         """Learn M from the scatter matrices; sets every fitted attribute but the threshold."""
+        scale = _power_of_two_scale(max(np.trace(A), np.trace(B)) / len(A))
+        if scale != 1.0:  # statistics given at an extreme scale (see SAFE_EXPONENT)
+            A, B = A * scale, B * scale
         if self._adversarial:
             M = self._solve(A, B, params)
             if not self.converged_:
@@ -224,7 +242,11 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
         pairs = as_pairs(pairs)
         labels = as_pair_labels(y, pairs.shape[0])
         params = self._check_params(pairs.shape[2])
-        A, B, n_similar, n_dissimilar = _backend.scatter_pairs(pairs, labels, params["n_threads"])
+        # data at an extreme scale are scaled exactly first (see SAFE_EXPONENT)
+        scale = _power_of_two_scale(max_abs(pairs))
+        A, B, n_similar, n_dissimilar = _backend.scatter_pairs(
+            pairs, labels, params["n_threads"], scale=scale
+        )
         check_scatter_finite(A, B)
         self._fit_scatter_pairs(A, B, n_similar, n_dissimilar, params)
         self.threshold_ = calibrated_threshold(self._distances(pairs), labels, **calibration_params)
@@ -338,6 +360,9 @@ class _SupervisedLearner(_MetricLearner):
         check_not_text(X, "X")
         X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_min_samples=2)
         params = self._check_params(X.shape[1])
+        scale = _power_of_two_scale(max_abs(X))
+        if scale != 1.0:  # data at an extreme scale (see SAFE_EXPONENT); exact, M is unchanged
+            X = X * scale
         A, B = supervised_scatter(X, y, self.n_constraints, self.random_state, params["n_threads"])
         return self._fit_scatter(A, B, params)
 

@@ -22,7 +22,8 @@ void adversarial_pairs(const Matrix& M, const Pairs& pairs, const std::int8_t* l
   if (!(eig.values.allFinite() && eig.values.minCoeff() > 0)) {
     throw std::domain_error("M must be symmetric positive definite");
   }
-  const Vector shrink = eig.values.unaryExpr([beta](double l) { return beta * l * l / (2 + beta * l * l); });
+  // beta l^2 / (2 + beta l^2), written so that no intermediate overflows (l^2 does above 1e154).
+  const Vector shrink = eig.values.unaryExpr([beta](double l) { return 1 / (1 + 2 / (beta * l * l)); });
   const Matrix T = from_spectrum(eig.vectors, shrink);  // symmetric: rows serve as columns
   const double dissimilar_factor = beta / (2 + beta);
   const Index n = pairs.size(), d = pairs.dim();
