@@ -28,7 +28,7 @@ standardised training part and scored by the test error of
   run in a separate virtualenv (``--peers-venv``, default /tmp/advmetric-peers-venv, created on
   first use with ``python -m venv DIR && DIR/bin/pip install metric-learn==0.7.0
   "scikit-learn<1.8"``) on exactly the same standardised arrays, handed over in an .npz file.
-  ``--peers-splits K`` runs them on the first K splits only (on digits each takes 10-30 s per fit).
+  ``--peers-splits K`` runs them on the first K splits only (they are slow on digits).
 
 Unlike the paper, which tuned every baseline, only AML (tuned) has its parameters chosen; the
 other learners run with their defaults. Reported: mean ± std (ddof = 1) over the splits of the
