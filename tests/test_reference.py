@@ -93,7 +93,7 @@ def test_objective_equals_explicit(d, n, labels):
 
 
 def test_objective_explicit_adversarial_term_dissimilar_closed_form():
-    # MATH.md: for y = -1 the adversarial term is beta^2/(2+beta)^2 xh^T M^{-1} xh.
+    # docs/math.md: for y = -1 the adversarial term is beta^2/(2+beta)^2 xh^T M^{-1} xh.
     rng = np.random.default_rng(3)
     pairs, y = random_problem(rng, 1, 4, labels="dissimilar")
     M = random_spd(rng, 4)
@@ -259,7 +259,7 @@ def test_adversarial_pairs_minimise_confusion_objective():
 
 
 def test_adversarial_pairs_eigen_form():
-    # MATH.md: pi - pi' = U diag(beta l / (2 l^{-y} + beta l)) U^T xh.
+    # docs/math.md: pi - pi' = U diag(beta l / (2 l^{-y} + beta l)) U^T xh.
     rng = np.random.default_rng(301)
     pairs, y = random_problem(rng, 25, 6)
     M = random_spd(rng, 6)

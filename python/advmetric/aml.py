@@ -1,7 +1,7 @@
 """The fast array API: validated wrappers around the compiled kernels in ``advmetric._core``.
 
 :mod:`advmetric.reference` has the same functions in plain numpy; the test suite holds the two
-together. Formulas and equation numbers follow the paper as corrected in the project's MATH.md.
+together. Formulas and equation numbers follow the paper as corrected in docs/math.md.
 """
 
 from __future__ import annotations
