@@ -4,35 +4,32 @@
 
 The tests assert bounds (1e-10 for aml vs reference and vs the golden numbers, 1e-6 for the
 gradient vs finite differences); this prints the errors actually reached, over the same seeded
-problems as ``tests/test_aml_vs_reference.py`` (d in {1, 2, 5, 30}, n in {1, 10, 2000}, mixed
-and one-label cases) and the golden file ``../shared/testdata/aml_golden.json``.
+problems as the tests (``advmetric._testing``: d in {1, 2, 5, 30}, n in {1, 10, 2000}, mixed
+and one-label cases) and the golden file ``tests/data/aml_golden.json``.
 Relative errors are in the Frobenius norm.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-TESTS = Path(__file__).resolve().parents[1] / "tests"
-sys.path.insert(0, str(TESTS))
-
-from conftest import random_spd, relative_error  # noqa: E402
-from test_aml_vs_reference import ALPHA, BETA, CASES, make_problem  # noqa: E402
-from test_reference import ALPHA as FD_ALPHA  # noqa: E402
-from test_reference import BETA as FD_BETA  # noqa: E402
-from test_reference import (  # noqa: E402
-    finite_difference_gradient,
-    gradient_test_points,
-    random_problem,
+from advmetric import aml, reference
+from advmetric._testing import AGREEMENT_ALPHA as ALPHA
+from advmetric._testing import AGREEMENT_BETA as BETA
+from advmetric._testing import AGREEMENT_CASES as CASES
+from advmetric._testing import (
+    FD_DIMENSIONS,
+    FD_LABELS,
+    finite_difference_checks,
+    random_spd,
+    relative_error,
 )
+from advmetric._testing import agreement_problem as make_problem
 
-from advmetric import aml, reference  # noqa: E402
-
-GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "aml_golden.json"
+GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "aml_golden.json"
 
 
 def aml_vs_reference() -> dict[str, float]:
@@ -143,14 +140,9 @@ def versus_golden() -> dict[str, float]:
 def versus_finite_differences() -> dict[str, float]:
     worst: dict[str, float] = {}
     for impl_name, impl in (("aml", aml), ("reference", reference)):
-        for d in (1, 2, 5):
-            for labels in ("mixed", "similar", "dissimilar"):
-                rng = np.random.default_rng(10 * d + len(labels))
-                pairs, y = random_problem(rng, 10, d, labels)
-                A, B = reference.pair_statistics(pairs, y)
-                for point, M in gradient_test_points(rng, d):
-                    G = impl.gradient(M, A, B, FD_ALPHA, FD_BETA)
-                    G_fd = finite_difference_gradient(M, pairs, y, FD_ALPHA, FD_BETA)
+        for d in FD_DIMENSIONS:
+            for labels in FD_LABELS:
+                for point, G, G_fd in finite_difference_checks(impl, d, labels):
                     key = f"{impl_name:9s} at {point} M"
                     worst[key] = max(worst.get(key, 0.0), relative_error(G, G_fd))
     return worst
@@ -169,10 +161,7 @@ def main() -> None:
         aml_vs_reference(),
         1e-10,
     )
-    if GOLDEN.is_file():
-        show("vs the golden numbers", versus_golden(), 1e-10)
-    else:
-        print(f"\n(golden file not found at {GOLDEN})")
+    show("vs the golden numbers", versus_golden(), 1e-10)  # the file ships with the repository
     show(
         "gradient vs central finite differences of the explicit objective "
         "(d in {1, 2, 5}, 3 label mixes)",

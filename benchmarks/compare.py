@@ -40,7 +40,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import warnings
@@ -55,13 +54,11 @@ from threadpoolctl import threadpool_info, threadpool_limits
 import advmetric
 from advmetric import AML_Supervised, _core, aml, reference
 from advmetric._backend import dense_work
+from advmetric._experiments import DEFAULT_PEERS_VENV, PEERS, knn_error, run_peers
 from advmetric.constraints import default_n_constraints, sample_pairs
 
-GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "aml_golden.json"
-DEFAULT_PEERS_VENV = Path(tempfile.gettempdir()) / "advmetric-peers-venv"
-PEER_REQUIREMENTS = ["metric-learn==0.7.0", "scikit-learn<1.8"]
+GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "aml_golden.json"
 ALPHA, BETA = 1.0, 0.8
-PEERS = ("LMNN(n_neighbors=5)", "ITML_Supervised()")
 
 
 # -- measurement -------------------------------------------------------------------------------
@@ -472,80 +469,6 @@ def target_iterations() -> None:
 
 
 # -- target 4 ----------------------------------------------------------------------------------
-def knn_error(Z_train, y_train, Z_test, y_test) -> float:
-    from sklearn.neighbors import KNeighborsClassifier
-
-    knn = KNeighborsClassifier(n_neighbors=5).fit(Z_train, y_train)
-    return float(np.mean(knn.predict(Z_test) != y_test))
-
-
-PEER_SCRIPT = textwrap.dedent(
-    """
-    import json, sys, time, warnings
-    import numpy as np
-    import metric_learn, sklearn
-    from sklearn.neighbors import KNeighborsClassifier
-    warnings.simplefilter("ignore")
-    data = np.load(sys.argv[1])
-    X_train, X_test, y_train, y_test = (data[k] for k in ("X_train", "X_test", "y_train", "y_test"))
-    peers = {
-        "LMNN(n_neighbors=5)": metric_learn.LMNN(n_neighbors=5, random_state=0),
-        "ITML_Supervised()": metric_learn.ITML_Supervised(random_state=0),
-    }
-    for name, model in peers.items():
-        start = time.perf_counter()
-        model.fit(X_train, y_train)
-        elapsed = time.perf_counter() - start
-        knn = KNeighborsClassifier(n_neighbors=5).fit(model.transform(X_train), y_train)
-        error = float(np.mean(knn.predict(model.transform(X_test)) != y_test))
-        n_iter = getattr(model, "n_iter_", None)
-        print(json.dumps({"name": name, "time": elapsed, "error": error,
-                          "n_iter": None if n_iter is None else int(n_iter),
-                          "versions": f"metric-learn {metric_learn.__version__}, "
-                                      f"scikit-learn {sklearn.__version__}"}), flush=True)
-    """
-)
-
-
-def peers_python(venv: Path) -> tuple[Path | None, str]:
-    """The peers' interpreter, creating the virtualenv on first use; (None, why) on failure."""
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    check = [str(python), "-c", "import metric_learn"]
-    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
-        return python, ""
-    print(f"   creating {venv}: pip install {' '.join(PEER_REQUIREMENTS)} ...", flush=True)
-    steps = [
-        [sys.executable, "-m", "venv", str(venv)],
-        [str(python), "-m", "pip", "install", "-q", *PEER_REQUIREMENTS],
-    ]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True)
-        if done.returncode != 0:
-            return None, f"{' '.join(step)} failed: {(done.stderr or done.stdout).strip()[-300:]}"
-    if subprocess.run(check, capture_output=True).returncode != 0:
-        return None, "metric_learn does not import in " + str(venv)
-    return python, ""
-
-
-def run_peers(venv: Path, split) -> tuple[list, str]:
-    python, why = peers_python(venv)
-    if python is None:
-        return [], why
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "split.npz"
-        script = Path(tmp) / "peers.py"
-        X_train, X_test, y_train, y_test = split
-        np.savez(data, X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test)
-        script.write_text(PEER_SCRIPT)
-        done = subprocess.run(
-            [str(python), str(script), str(data)], capture_output=True, text=True, timeout=1800
-        )
-    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0:
-        return results, f"peer script failed: {done.stderr.strip()[-300:]}"
-    return results, ""
-
-
 def target_end_to_end(peers: bool, peers_venv: Path) -> None:
     section("4. AML_Supervised end to end on scikit-learn's digits (standardised)")
     split = digits()
@@ -589,13 +512,15 @@ def target_end_to_end(peers: bool, peers_venv: Path) -> None:
     ]
     note = "metric-learn peers: run with --peers"
     if peers:
-        results, why = run_peers(peers_venv, split)
+        results, why = run_peers(peers_venv, {("digits", 0): split}, timeout=1800)
+        why = why or "; ".join(f"{r['method']}: {r['failure']}" for r in results if "failure" in r)
+        results = [r for r in results if "failure" not in r]
         for peer in results:
             speedup = peer["time"] / t_fast
             ok = speedup >= 100 and error_fast <= peer["error"]
             rows.append(
                 [
-                    "metric-learn " + peer["name"],
+                    "metric-learn " + peer["method"],
                     ms(peer["time"]),
                     f"{peer['error']:.4f}",
                     peer["n_iter"] if peer["n_iter"] is not None else "-",
@@ -608,7 +533,12 @@ def target_end_to_end(peers: bool, peers_venv: Path) -> None:
             note = f"peers ran in {peers_venv} ({results[0]['versions']}), one fit each"
         if why:
             note = f"metric-learn peers not available: {why}"
-            rows += [[f"metric-learn {n}", "not available", "", "", "", "", ""] for n in PEERS]
+            done = {r["method"] for r in results}
+            rows += [
+                [f"metric-learn {name}", "not available", "", "", "", "", ""]
+                for name in PEERS
+                if name not in done
+            ]
     print_table(
         [
             "method",

@@ -28,7 +28,7 @@ standardised training part and scored by the test error of
   run in a separate virtualenv (``--peers-venv``, default /tmp/advmetric-peers-venv, created on
   first use with ``python -m venv DIR && DIR/bin/pip install metric-learn==0.7.0
   "scikit-learn<1.8"``) on exactly the same standardised arrays, handed over in an .npz file.
-  ``--peers-splits K`` runs them on the first K splits only (on digits each takes 10-30 s per fit).
+  ``--peers-splits K`` runs them on the first K splits only (they are slow on digits).
 
 Unlike the paper, which tuned every baseline, only AML (tuned) has its parameters chosen; the
 other learners run with their defaults. Reported: mean ± std (ddof = 1) over the splits of the
@@ -44,12 +44,7 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
-import os
-import subprocess
 import sys
-import tempfile
-import textwrap
 import time
 import warnings
 from pathlib import Path
@@ -60,11 +55,12 @@ from _reporting import markdown_table, mean_std, paired_comparison, publish
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.neighbors import KNeighborsClassifier, NeighborhoodComponentsAnalysis
+from sklearn.neighbors import NeighborhoodComponentsAnalysis
 from sklearn.preprocessing import StandardScaler
 
 import advmetric
 from advmetric import AML_Supervised, AML_SupervisedCV, GMML_Supervised
+from advmetric._experiments import DEFAULT_PEERS_VENV, knn_error, run_peers
 
 DATASETS = {
     "breast_cancer": load_breast_cancer,
@@ -73,9 +69,7 @@ DATASETS = {
     "iris": load_iris,
 }
 OURS = ("Euclidean", "GMML", "AML (alpha=1, beta=0.8)", "AML (tuned)", "NCA")
-PEERS = ("ITML_Supervised", "LMNN")
-PEER_REQUIREMENTS = ["metric-learn==0.7.0", "scikit-learn<1.8"]
-DEFAULT_PEERS_VENV = Path(tempfile.gettempdir()) / "advmetric-peers-venv"
+PEERS = ("ITML_Supervised", "LMNN")  # the names of advmetric._experiments.PEERS
 RESULTS = Path(__file__).resolve().parent / "results"
 
 # The paper's Table 1 for the data sets related to ours: (its data set, our stand-in, numbers).
@@ -90,45 +84,6 @@ PAPER = {
     ),
 }
 PAPER_TO_OURS = {"GMML": "GMML", "AML": "AML (tuned)", "ITML": "ITML_Supervised", "LMNN": "LMNN"}
-
-# Runs in the peers' virtualenv: argv = npz file, JSON list of [dataset, split]; prints one JSON
-# line per fit so that a crash loses only the fits after it.
-PEER_SCRIPT = textwrap.dedent(
-    """
-    import json, sys, time, warnings
-    import numpy as np
-    import metric_learn, sklearn
-    from sklearn.neighbors import KNeighborsClassifier
-
-    warnings.simplefilter("ignore")
-    data = np.load(sys.argv[1])
-    versions = f"metric-learn {metric_learn.__version__}, scikit-learn {sklearn.__version__}"
-    for dataset, split in json.loads(sys.argv[2]):
-        X_train, X_test, y_train, y_test = (
-            data[f"{dataset}__{split}__{key}"] for key in ("X_train", "X_test", "y_train", "y_test")
-        )
-        peers = {
-            "ITML_Supervised": metric_learn.ITML_Supervised(random_state=split),
-            "LMNN": metric_learn.LMNN(n_neighbors=5, random_state=split),
-        }
-        for name, model in peers.items():
-            record = {"dataset": dataset, "split": split, "method": name, "versions": versions}
-            try:
-                start = time.perf_counter()
-                model.fit(X_train, y_train)
-                record["time"] = time.perf_counter() - start
-                knn = KNeighborsClassifier(n_neighbors=5).fit(model.transform(X_train), y_train)
-                record["error"] = float(np.mean(knn.predict(model.transform(X_test)) != y_test))
-            except Exception as exc:  # report and go on with the other fits
-                record["failure"] = f"{type(exc).__name__}: {exc}"[:300]
-            print(json.dumps(record), flush=True)
-    """
-)
-
-
-def knn_error(Z_train, y_train, Z_test, y_test) -> float:
-    knn = KNeighborsClassifier(n_neighbors=5).fit(Z_train, y_train)
-    return float(np.mean(knn.predict(Z_test) != y_test))
 
 
 def standardised_split(X, y, seed: int):
@@ -179,64 +134,6 @@ def run_ours(name: str, n_splits: int, splits_store: dict) -> dict:
     return res
 
 
-def peers_python(venv: Path) -> tuple[Path | None, str]:
-    """The interpreter of the peers' virtualenv, created if needed; (None, reason) on failure."""
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    check = [str(python), "-c", "import metric_learn"]
-    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
-        return python, ""
-    print(f"creating {venv} ({', '.join(PEER_REQUIREMENTS)}) ...", file=sys.stderr, flush=True)
-    for step in (
-        [sys.executable, "-m", "venv", str(venv)],
-        [str(python), "-m", "pip", "install", "-q", *PEER_REQUIREMENTS],
-    ):
-        done = subprocess.run(step, capture_output=True, text=True)
-        if done.returncode != 0:
-            message = (done.stderr or done.stdout).strip()[-300:]
-            return None, f"`{' '.join(step)}` failed: {message}"
-    if subprocess.run(check, capture_output=True).returncode != 0:
-        return None, f"metric_learn does not import in {venv}"
-    return python, ""
-
-
-def run_peers(venv: Path, splits_store: dict, jobs: list) -> tuple[list[dict], str]:
-    """Fit the peers on the stored splits in their virtualenv; (records, problem or "")."""
-    python, why = peers_python(venv)
-    if python is None:
-        return [], why
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "splits.npz"
-        arrays = {}
-        for name, s in jobs:
-            for key, value in zip(
-                ("X_train", "X_test", "y_train", "y_test"), splits_store[name, s]
-            ):
-                arrays[f"{name}__{s}__{key}"] = value
-        np.savez(data, **arrays)
-        script = Path(tmp) / "peers.py"
-        script.write_text(PEER_SCRIPT)
-        records, problem = [], ""
-        command = [str(python), str(script), str(data), json.dumps(jobs)]
-        with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        ) as p:
-            for line in p.stdout:  # stream, to show progress
-                if line.startswith("{"):
-                    record = json.loads(line)
-                    records.append(record)
-                    status = record.get("failure") or f"{record['time']:.1f} s"
-                    print(
-                        f"peers: {record['dataset']} split {record['split']} {record['method']}: "
-                        f"{status}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-            stderr = p.stderr.read()
-        if p.returncode != 0:
-            problem = f"peer script exited with {p.returncode}: {stderr.strip()[-300:]}"
-    return records, problem
-
-
 def seconds(values) -> str:
     value = float(np.mean(values))
     return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.2f} s"
@@ -260,12 +157,12 @@ def add_peers(results: dict, records: list[dict]) -> None:
     """Put the peers' successful fits into ``results`` beside ours, split by split."""
     for k, res in results.items():
         for method in PEERS:
-            done = [r for r in records if r["dataset"] == k and r["method"] == method]
-            done = sorted((r for r in done if "error" in r), key=lambda r: r["split"])
+            done = [r for r in records if r["key"] == k and r["method"] == method]
+            done = sorted((r for r in done if "error" in r), key=lambda r: r["seed"])
             res[method] = {
                 "error": np.array([r["error"] for r in done]),
                 "time": np.array([r["time"] for r in done]),
-                "splits": [r["split"] for r in done],
+                "splits": [r["seed"] for r in done],
             }
 
 
@@ -368,7 +265,7 @@ def report(args, names, results, records, peer_note, elapsed) -> list[str]:
         for r in records:
             if "failure" in r:
                 notes.append(
-                    f"peer failed: {r['dataset']} split {r['split']} {r['method']}: {r['failure']}"
+                    f"peer failed: {r['key']} split {r['seed']} {r['method']}: {r['failure']}"
                 )
         if peer_note:
             notes.append(f"metric-learn peers not (all) available: {peer_note}")
@@ -417,9 +314,9 @@ def main(argv=None) -> int:
     elapsed = {"ours": time.perf_counter() - start}
     records, peer_note = [], ""
     if args.peers:
-        jobs = [[k, s] for k in names for s in range(args.peers_splits)]
         start = time.perf_counter()
-        records, peer_note = run_peers(args.peers_venv, splits_store, jobs)
+        jobs = {(k, s): splits_store[k, s] for k in names for s in range(args.peers_splits)}
+        records, peer_note = run_peers(args.peers_venv, jobs)
         elapsed["peers"] = time.perf_counter() - start
         add_peers(results, records)
 

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
-import zlib
-
 import numpy as np
 import pytest
-from conftest import random_pairs, random_spd, relative_error
+from conftest import random_spd, relative_error
 
 from advmetric import aml, reference
+from advmetric._testing import AGREEMENT_ALPHA as ALPHA
+from advmetric._testing import AGREEMENT_BETA as BETA
+from advmetric._testing import AGREEMENT_CASES as CASES
+from advmetric._testing import agreement_case_id as case_id
+from advmetric._testing import agreement_problem as make_problem
 
 RTOL = 1e-10
-CASES = [
-    (d, n, labels)
-    for d, n, labels in itertools.product(
-        (1, 2, 5, 30), (1, 10, 2000), ("mixed", "similar", "dissimilar")
-    )
-    if not (labels == "mixed" and n == 1)
-]
-ALPHA, BETA = 1.3, 0.7
-
-
-def case_id(case):
-    d, n, labels = case
-    return f"d{d}-n{n}-{labels}"
 
 
 @pytest.fixture(params=CASES, ids=case_id)
@@ -89,13 +78,6 @@ def test_gmml(problem, reg):
     if not (np.trace(A) > 0 or np.trace(B) > 0):
         pytest.fail("random problem with all-zero differences")
     assert relative_error(aml.gmml(A, B, reg), reference.gmml(A, B, reg)) <= RTOL
-
-
-def make_problem(case):
-    d, n, labels = case
-    rng = np.random.default_rng(zlib.crc32(case_id(case).encode()))
-    pairs, y = random_pairs(rng, n, d, labels)
-    return pairs, y, random_spd(rng, d)
 
 
 def check_solution_is_stationary(pairs, y, solver):

@@ -259,7 +259,7 @@ def test_estimators_are_deterministic(name):
 
 _INTERRUPTED_CHILD = textwrap.dedent(
     """
-    import os, sys, threading, time
+    import os, sys, threading
     import numpy as np
     from advmetric import aml
     {setup}
@@ -269,18 +269,17 @@ _INTERRUPTED_CHILD = textwrap.dedent(
 
     warm = run_short()  # starts the OpenMP/BLAS pools
     threads_before, tasks_before = threading.active_count(), tasks()
-    print("started", flush=True)
-    start = time.monotonic()
     try:
+        print("started", flush=True)  # inside the try: any SIGINT from now on is caught below
         run_long()
     except KeyboardInterrupt:
-        elapsed = time.monotonic() - start
+        pass
     else:
         print("not interrupted", flush=True)
         sys.exit(3)
     again = run_short()
     same = all(np.array_equal(a, b) for a, b in zip(warm, again))
-    print(f"interrupted after {{elapsed:.2f}} s; python threads {{threads_before}} -> "
+    print(f"interrupted; python threads {{threads_before}} -> "
           f"{{threading.active_count()}}; os threads {{tasks_before}} -> {{tasks()}}; "
           f"refit identical: {{same}}", flush=True)
     ok = same and threading.active_count() == threads_before and tasks() <= tasks_before
@@ -334,20 +333,16 @@ def test_ctrl_c_interrupts_a_long_fit(setup):
     try:
         line = child.stdout.readline()  # blocks until the child is about to start the long fit
         assert line.strip() == "started", (line, child.stderr.read() if child.poll() else "")
-        # Let the long fit get going (its start point, then iterations inside the core); the
-        # child measures the time from its start to the KeyboardInterrupt.
+        # Let the long fit get going (its start point, then iterations inside the core). The
+        # long call runs far longer than the timeout below: the child ends in time only if the
+        # interrupt is honoured inside it.
         time.sleep(1.0)
         child.send_signal(signal.SIGINT)
-        sent = time.monotonic()
         out, err = child.communicate(timeout=10)
-        waited = time.monotonic() - sent
     finally:
         if child.poll() is None:
             child.kill()
             child.communicate()
     assert child.returncode == 0, f"exit {child.returncode}\nstdout: {out}\nstderr: {err}"
-    assert "interrupted after" in out
-    elapsed = float(out.split("interrupted after")[1].split()[0])
-    assert elapsed >= 0.9, f"interrupted before the long fit started: {out}"
-    assert waited < 10.0
+    assert "interrupted;" in out and "not interrupted" not in out, out
     assert "Traceback" not in err and "Fatal" not in err, err

@@ -1,8 +1,9 @@
-"""Both implementations against independently computed numbers (shared/testdata/aml_golden.json).
+"""Both implementations against independently computed numbers (tests/data/aml_golden.json).
 
 The golden file was produced by an implementation independent of this project's code (float64,
-no ridge). Every test runs for the pure-numpy ``advmetric.reference`` and the fast
-``advmetric.aml``.
+no ridge); docs/math.md says what it holds. Every test runs for the pure-numpy
+``advmetric.reference`` and the fast ``advmetric.aml``. The file ships with the repository: if it
+is missing the tests fail (the fixture fails them), they never skip.
 """
 
 from __future__ import annotations
@@ -14,14 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-GOLDEN_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "aml_golden.json"
-
-if not GOLDEN_PATH.is_file():
-    pytest.skip(
-        f"golden test vectors not found at {GOLDEN_PATH} "
-        "(expected shared/testdata/aml_golden.json beside the repository root)",
-        allow_module_level=True,
-    )
+GOLDEN_PATH = Path(__file__).resolve().parent / "data" / "aml_golden.json"
 
 TOL = 1e-10  # relative (Frobenius norm for arrays)
 SOLVE_M_TOL = 1e-7  # the minimiser is only determined to ~ sqrt(objective accuracy)
@@ -29,6 +23,8 @@ SOLVE_M_TOL = 1e-7  # the minimiser is only determined to ~ sqrt(objective accur
 
 @pytest.fixture(scope="module")
 def golden():
+    if not GOLDEN_PATH.is_file():
+        pytest.fail(f"golden test vectors missing: {GOLDEN_PATH} is part of the repository")
     raw = json.loads(GOLDEN_PATH.read_text())
     data = {
         key: np.asarray(value, dtype=np.float64) for key, value in raw.items() if key != "about"

@@ -11,7 +11,6 @@ data by s scales A and B by s^2, so every minimiser is unchanged ("scale-consist
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
@@ -331,18 +330,31 @@ def test_extreme_alpha(problem, alpha):
 # --------------------------------------------------------------------------------------------
 
 
+# A diverging fixed step must be noticed within a few iterations, not run on to max_iter.
+DIVERGENCE_DETECTED_WITHIN = 10
+
+
 @pytest.mark.parametrize("step", [1e-1, 1.0, 1e3, 1e8, 1e300])
 def test_paper_solver_with_a_diverging_step_stops_cleanly(problem, step):
     A, B = statistics(*problem)
-    start = time.perf_counter()
+    iterations = []
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = aml.solve(A, B, ALPHA, BETA, solver="paper", step=step, max_iter=100000)
-    elapsed = time.perf_counter() - start
+        result = aml.solve(
+            A,
+            B,
+            ALPHA,
+            BETA,
+            solver="paper",
+            step=step,
+            max_iter=100000,
+            callback=lambda k, *_: iterations.append(k),
+        )
     assert not result.converged
     assert "diverge" in result.message or "stall" in result.message, result.message
     assert_finite_result(result, floor=1e-12)
-    assert elapsed < 5.0, f"took {elapsed:.1f} s to notice the divergence"
+    assert result.n_iter <= DIVERGENCE_DETECTED_WITHIN, result.message
+    assert len(iterations) <= DIVERGENCE_DETECTED_WITHIN
 
 
 FAR_INITS = {
@@ -534,9 +546,8 @@ def test_aml_extreme_beta_tends_to_gmml(problem, beta, rtol):
 def test_aml_paper_solver_with_a_diverging_step(problem):
     pairs, y = problem
     model = _estimator("AML", solver="paper", step=10.0, max_iter=10000)
-    start = time.perf_counter()
     with pytest.warns(ConvergenceWarning):
         model.fit(pairs, y)
-    assert time.perf_counter() - start < 5.0
+    assert model.n_iter_ <= DIVERGENCE_DETECTED_WITHIN
     assert_fitted_metric(model, pairs.reshape(-1, pairs.shape[2]))
     assert not model.converged_

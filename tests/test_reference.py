@@ -13,54 +13,25 @@ import pytest
 
 from advmetric import aml
 from advmetric import reference as ref
+from advmetric._testing import (
+    FD_ALPHA,
+    FD_BETA,
+    FD_DIMENSIONS,
+    FD_LABELS,
+    finite_difference_checks,
+    finite_difference_gradient,
+    gradient_test_points,
+    random_problem,
+    repeated_eigenvalue_matrix,
+    spd_with_eigenvalues,
+)
+from advmetric._testing import random_spd_between as random_spd
 
 # The checks against independent routes (finite differences, Eq. 8's stationarity) also run for
 # the compiled array API, which must pass them on its own, not only through aml == reference.
 IMPLEMENTATIONS = pytest.mark.parametrize("impl", [ref, aml], ids=["reference", "aml"])
 
-ALPHA = 0.7
-BETA = 1.3
-
-
-# --------------------------------------------------------------------------------------------
-# Problem generators
-# --------------------------------------------------------------------------------------------
-
-
-def random_orthogonal(rng, d):
-    Q, R = np.linalg.qr(rng.normal(size=(d, d)))
-    return Q * np.sign(np.diag(R))
-
-
-def spd_with_eigenvalues(rng, eigenvalues):
-    U = random_orthogonal(rng, len(eigenvalues))
-    M = (U * np.asarray(eigenvalues, dtype=float)) @ U.T
-    return 0.5 * (M + M.T)
-
-
-def random_spd(rng, d, low=0.5, high=3.0):
-    return spd_with_eigenvalues(rng, rng.uniform(low, high, size=d))
-
-
-def random_problem(rng, n, d, labels="mixed"):
-    """Pairs of shape (n, 2, d) with labels in {-1, +1}."""
-    pairs = rng.normal(size=(n, 2, d))
-    if labels == "mixed":
-        y = np.where(rng.random(n) < 0.5, 1, -1)
-        y[0], y[-1] = 1, -1  # both labels present whenever n > 1
-        if n == 1:
-            y[0] = 1
-    elif labels == "similar":
-        y = np.ones(n, dtype=int)
-    else:
-        y = -np.ones(n, dtype=int)
-    return pairs, y
-
-
-def repeated_eigenvalue_matrix(rng, d):
-    """SPD matrix with exactly repeated eigenvalues, e.g. U diag(1, 1, 2, 3, 3) U^T."""
-    pattern = np.array([1.0, 1.0, 2.0, 3.0, 3.0])
-    return spd_with_eigenvalues(rng, np.resize(pattern, d))
+ALPHA, BETA = FD_ALPHA, FD_BETA
 
 
 def relative_error(actual, expected):
@@ -122,7 +93,7 @@ def test_objective_equals_explicit(d, n, labels):
 
 
 def test_objective_explicit_adversarial_term_dissimilar_closed_form():
-    # MATH.md: for y = -1 the adversarial term is beta^2/(2+beta)^2 xh^T M^{-1} xh.
+    # docs/math.md: for y = -1 the adversarial term is beta^2/(2+beta)^2 xh^T M^{-1} xh.
     rng = np.random.default_rng(3)
     pairs, y = random_problem(rng, 1, 4, labels="dissimilar")
     M = random_spd(rng, 4)
@@ -147,40 +118,11 @@ def test_objective_reduces_to_geometric_mean_loss_without_adversary():
 # --------------------------------------------------------------------------------------------
 
 
-def finite_difference_gradient(M, pairs, y, alpha, beta, rel_step=1e-6):
-    """Central differences of objective_explicit along the symmetric directions E_jk + E_kj."""
-    d = M.shape[0]
-    h = rel_step * np.linalg.norm(M, 2)
-    G = np.empty((d, d))
-    for j in range(d):
-        for k in range(j, d):
-            E = np.zeros((d, d))
-            E[j, k] += 1.0
-            E[k, j] += 1.0
-            plus = ref.objective_explicit(M + h * E, pairs, y, alpha, beta)
-            minus = ref.objective_explicit(M - h * E, pairs, y, alpha, beta)
-            # d/dh D(M + h E) = <G, E> = 2 G_jk, also for j == k (E = 2 E_jj).
-            G[j, k] = G[k, j] = (plus - minus) / (4.0 * h)
-    return G
-
-
-def gradient_test_points(rng, d):
-    points = [("random", random_spd(rng, d)), ("identity", np.eye(d))]
-    if d >= 2:
-        points.append(("repeated", repeated_eigenvalue_matrix(rng, d)))
-    return points
-
-
 @IMPLEMENTATIONS
-@pytest.mark.parametrize("labels", ["mixed", "similar", "dissimilar"])
-@pytest.mark.parametrize("d", [1, 2, 5])
+@pytest.mark.parametrize("labels", FD_LABELS)
+@pytest.mark.parametrize("d", FD_DIMENSIONS)
 def test_gradient_matches_finite_differences(d, labels, impl):
-    rng = np.random.default_rng(10 * d + len(labels))
-    pairs, y = random_problem(rng, 10, d, labels)
-    A, B = ref.pair_statistics(pairs, y)
-    for name, M in gradient_test_points(rng, d):
-        G = impl.gradient(M, A, B, ALPHA, BETA)
-        G_fd = finite_difference_gradient(M, pairs, y, ALPHA, BETA)
+    for name, G, G_fd in finite_difference_checks(impl, d, labels):
         assert relative_error(G, G_fd) <= 1e-6, name
 
 
@@ -317,7 +259,7 @@ def test_adversarial_pairs_minimise_confusion_objective():
 
 
 def test_adversarial_pairs_eigen_form():
-    # MATH.md: pi - pi' = U diag(beta l / (2 l^{-y} + beta l)) U^T xh.
+    # docs/math.md: pi - pi' = U diag(beta l / (2 l^{-y} + beta l)) U^T xh.
     rng = np.random.default_rng(301)
     pairs, y = random_problem(rng, 25, 6)
     M = random_spd(rng, 6)

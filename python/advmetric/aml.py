@@ -3,7 +3,7 @@
 Each function checks its arguments once (types and shapes here; the values of M, A and B in the
 compiled core, which reads them anyway) and makes one call through :mod:`advmetric._backend`.
 :mod:`advmetric.reference` has the same functions in plain numpy; the test suite holds the two
-together. Formulas and equation numbers follow the paper as corrected in the project's MATH.md.
+together. Formulas and equation numbers follow the paper as corrected in docs/math.md.
 """
 
 from __future__ import annotations

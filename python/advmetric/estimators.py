@@ -377,7 +377,7 @@ class AML(_PairsLearner):
 
     Learns the Mahalanobis matrix M minimising ``L_g(M, X, y) + alpha L_g(M, Pi*(M), y)``
     (Eq. 11 of Chen et al., "Adversarial Metric Learning", IJCAI 2018, with Eq. 12 corrected as in
-    the project's MATH.md), where ``Pi*(M)`` are the adversarial pairs that confuse the metric M
+    docs/math.md), where ``Pi*(M)`` are the adversarial pairs that confuse the metric M
     most (Eq. 9) and ``L_g`` is GMML's geometric-mean loss. Afterwards it classifies pairs as
     similar or dissimilar by thresholding the learned distance, like metric-learn's pair learners.
 
@@ -518,7 +518,7 @@ class AML(_PairsLearner):
 
 def _low_rank_adversarial_pairs(L, pairs, labels, beta) -> np.ndarray:
     """Eq. 9 for the singular metric ``L^T L`` (rows of L: ``sqrt(w_i) v_i^T``), in the spectral
-    form of MATH.md: ``pi + pi' = x + x'`` and ``pi - pi' = U diag(f(l)) U^T (x - x')`` with
+    form of docs/math.md: ``pi + pi' = x + x'`` and ``pi - pi' = U diag(f(l)) U^T (x - x')`` with
     ``f(l) = beta l^2 / (2 + beta l^2)`` for a similar pair (0 on the null space) and
     ``f = beta / (2 + beta)`` for a dissimilar one.
     """

@@ -2,7 +2,7 @@
 
 S. Chen, C. Gong, J. Yang, X. Li, Y. Wei, J. Li, "Adversarial Metric Learning", IJCAI 2018.
 Equation numbers refer to the paper; where the printed paper is wrong this module follows the
-corrections in the project's ``MATH.md`` (notably Eq. 12 and the repeated-eigenvalue case of
+corrections in ``docs/math.md`` (notably Eq. 12 and the repeated-eigenvalue case of
 Eq. 14).
 
 This module is written for clarity, not speed: it works pair by pair wherever the paper does
@@ -97,7 +97,7 @@ def _dh_minus(l, beta):
 def _divided_differences(h, dh, l):
     """First divided differences ``F_jk = h[l_j, l_k]`` of ``h`` at the eigenvalues ``l``.
 
-    This is the Daleckii-Krein matrix of Eq. 14 in its correct form (MATH.md): off the
+    This is the Daleckii-Krein matrix of Eq. 14 in its correct form (docs/math.md): off the
     diagonal ``(h(l_j) - h(l_k)) / (l_j - l_k)``, on the diagonal ``h'(l_j)``, and for
     (nearly) equal eigenvalues the limit, approximated by ``0.5 (h'(l_j) + h'(l_k))`` so that
     no tiny gap is ever divided by (threshold: ``_DIVIDED_DIFFERENCE_GAP``).
@@ -197,7 +197,7 @@ def objective(M, A, B, alpha, beta):
     """AML objective ``D(M)`` (Eq. 11) in the aggregated form of the corrected Eq. 12.
 
     ``D(M) = tr(A M) + tr(B M^{-1}) + alpha beta^2 [tr(A h_+(M)) + tr(B h_-(M))]`` with
-    ``h_+(l) = l^5 / (2 + beta l^2)^2`` and ``h_-(l) = 1 / (l (2 + beta)^2)`` (MATH.md).
+    ``h_+(l) = l^5 / (2 + beta l^2)^2`` and ``h_-(l) = 1 / (l (2 + beta)^2)`` (docs/math.md).
     """
     l, U = _eigh(M)
     A_eig = np.diag(U.T @ A @ U)  # tr(A f(M)) = sum_j f(l_j) (U^T A U)_jj

@@ -118,7 +118,7 @@ Scatter scatter_matrices_eigen(const Pairs& pairs, const std::int8_t* labels, in
 // Largest d for which each thread of the BLAS statistics path keeps private partial sums.
 constexpr Index kMaxPrivateScatterDim = 2048;
 
-// BLAS path, for large d where dsyrk is several times faster than Eigen's portable rank update.
+// BLAS path, for large d where dsyrk's run-time-selected kernels beat Eigen's portable rank update.
 // Up to kMaxPrivateScatterDim, each OpenMP thread takes every team-th block of pairs (up to
 // ~8 MiB of differences per label), gathers its differences and folds them into its own partial
 // sums with dsyrk. The caller limits BLAS to one thread (the Python layer does, see
