@@ -10,15 +10,14 @@
 #include <pybind11/stl.h>
 
 #include <Eigen/Eigenvalues>
-#include <algorithm>
-#include <cstdio>
-
 #include <advmetric/adversarial.hpp>
 #include <advmetric/gmml.hpp>
 #include <advmetric/objective.hpp>
 #include <advmetric/solver.hpp>
 #include <advmetric/spectral.hpp>
 #include <advmetric/statistics.hpp>
+#include <algorithm>
+#include <cstdio>
 
 namespace py = pybind11;
 using namespace advmetric;
@@ -69,8 +68,7 @@ Matrix checked_symmetric(const DoubleArray& a, const char* name) {
     throw py::value_error(std::string("M must be symmetric positive definite (smallest eigenvalue ") +
                           smallest + ")");
   }
-  throw py::value_error(
-      "D(M) is not finite in float64: alpha, beta or the scale of M, A and B is too large");
+  throw py::value_error("D(M) is not finite in float64: alpha, beta or the scale of M, A and B is too large");
 }
 
 void check_same_size(const Matrix& X, const Matrix& Y, const char* x_name, const char* y_name) {
@@ -142,7 +140,9 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "advmetric compiled kernels (C++17, Eigen, OpenMP). Use advmetric.aml, which validates inputs.";
   m.attr("__version__") = ADVMETRIC_VERSION;
   m.attr("MAX_PRIVATE_SCATTER_DIM") = kMaxPrivateScatterDim;
-  m.attr("BLAS_FROM_DIM") = std::min({blas::kMinGemmDim, blas::kMinEigenDim, blas::kMinScatterDim});
+  m.attr("BLAS_FROM_DIM") =
+      std::min({blas::min_size(blas::Work::kProduct), blas::min_size(blas::Work::kSpectral),
+                blas::min_size(blas::Work::kScatterPass)});
   m.def("has_openmp", &has_openmp, "Whether the extension was built with OpenMP.");
   m.def(
       "_set_blas",

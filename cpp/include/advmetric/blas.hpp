@@ -1,5 +1,5 @@
 // Dense kernels: matrix products and the symmetric eigensolver, through the BLAS/LAPACK that
-// SciPy ships when the Python layer hands us its routines, else through Eigen.
+// SciPy ships when the routines are handed to the core (blas::routines()), else through Eigen.
 //
 // Wheels cannot assume AVX2/FMA (no -march=native), so Eigen's own GEMM runs on SSE2 kernels and
 // its eigensolver falls well behind LAPACK's divide-and-conquer dsyevd as d grows. SciPy's
@@ -58,14 +58,38 @@ inline bool available() {
          r.dpocon && r.dgesdd;
 }
 
-// Below these sizes Eigen's kernels keep up or win: the BLAS call overhead and its small-matrix
-// paths outweigh its faster inner kernels. kMinEigenDim is about where dsyevd and Eigen's
-// SelfAdjointEigenSolver cost the same; the crossover moves with the CPU (on some machines Eigen
-// stays ahead longer), so re-measure before moving it. The same switch serves dgesdd against
-// Eigen's BDCSVD (GMML's closed form, once per fit), where LAPACK also wins past the switch.
+// What each kind of dense work is, for the one decision below: BLAS/LAPACK or Eigen.
+enum class Work {
+  kProduct,     // products and triangular solves: dgemm, dtrmm, dtrsm, dsyrk, dsyr2k, dpocon
+  kSpectral,    // eigensystems and singular value decompositions: dsyevd, dgesdd
+  kScatterPass  // the statistics pass's rank updates, made from each OpenMP thread
+};
+
+// The dispatch table: the smallest size at which each kind of work goes to BLAS/LAPACK. Below
+// it Eigen's kernels keep up or win, because the call overhead and BLAS's small-matrix paths
+// outweigh its faster inner kernels. The spectral switch is about where dsyevd and Eigen's
+// SelfAdjointEigenSolver cost the same (dgesdd against BDCSVD crosses over near the same size);
+// the crossovers move with the CPU, so re-measure before moving them. The scatter pass stays with
+// Eigen's rank updates (OpenMP threads over blocks) below its switch.
 constexpr Index kMinGemmDim = 24;
 constexpr Index kMinEigenDim = 32;
-constexpr Index kMinScatterDim = 128;  // below it, OpenMP threads with Eigen's rank update win
+constexpr Index kMinScatterDim = 128;
+
+inline constexpr Index min_size(Work work) {
+  switch (work) {
+    case Work::kProduct:
+      return kMinGemmDim;
+    case Work::kSpectral:
+      return kMinEigenDim;
+    case Work::kScatterPass:
+      return kMinScatterDim;
+  }
+  return kMinScatterDim;
+}
+
+// Whether work of this kind and size goes to BLAS/LAPACK: the routines are set and enabled, and
+// the size reaches the table's switch.
+inline bool use(Work work, Index size) { return available() && size >= min_size(work); }
 
 }  // namespace blas
 
@@ -75,7 +99,7 @@ inline void multiply_into(Matrix& C, const Matrix& X, bool tx, const Matrix& Y, 
   const Index m = tx ? X.cols() : X.rows(), k = tx ? X.rows() : X.cols();
   const Index n = ty ? Y.rows() : Y.cols();
   C.resize(m, n);
-  if (!blas::available() || std::min({m, n, k}) < blas::kMinGemmDim) {
+  if (!blas::use(blas::Work::kProduct, std::min({m, n, k}))) {
     if (tx && ty) {
       C.noalias() = X.transpose() * Y.transpose();
     } else if (tx) {
@@ -97,12 +121,12 @@ inline void multiply_into(Matrix& C, const Matrix& X, bool tx, const Matrix& Y, 
 
 // The first m rows of `out` = the first m rows of `rows` times the symmetric S (row-major
 // blocks of d columns). A row-major block is the column-major transpose, so this is one
-// out^T = S rows^T product (S^T = S). Called from OpenMP threads: the caller keeps BLAS on one
-// thread (see _backend.pass_blas_threads), so each call runs on the thread that makes it.
+// out^T = S rows^T product (S^T = S). Called from OpenMP threads: BLAS must then run on one
+// thread, so that each call stays on the thread that makes it.
 inline void rows_times_symmetric_into(RowMatrix& out, const RowMatrix& rows, Index m, const Matrix& S) {
   const Index d = S.rows();
   if (m == 0) return;
-  if (!blas::available() || d < blas::kMinGemmDim) {
+  if (!blas::use(blas::Work::kProduct, d)) {
     out.topRows(m).noalias() = rows.topRows(m) * S;
     return;
   }
@@ -148,7 +172,7 @@ inline Matrix from_basis(const Matrix& U, const Matrix& Y) {
 // (numerically) positive definite.
 inline std::optional<Matrix> cholesky_lower(const Matrix& S) {
   const Index d = S.rows();
-  if (!blas::available() || d < blas::kMinGemmDim) {
+  if (!blas::use(blas::Work::kProduct, d)) {
     Eigen::LLT<Matrix> llt(S);
     if (llt.info() != Eigen::Success) return std::nullopt;
     return Matrix(llt.matrixL());
@@ -184,7 +208,7 @@ inline void to_basis_factored_into(Matrix& out, Matrix& W, const Matrix& L, cons
                                    bool lower_only = false) {
   const Index d = U.rows();
   out.resize(d, d);
-  if (!blas::available() || d < blas::kMinGemmDim) {
+  if (!blas::use(blas::Work::kProduct, d)) {
     W.noalias() = L.transpose().triangularView<Eigen::Upper>() * U;
     out.setZero();
     out.selfadjointView<Eigen::Lower>().rankUpdate(W.transpose());
@@ -208,7 +232,7 @@ inline void congruence_of_half_lower_into(Matrix& out, Matrix& W, const Matrix& 
                                           bool lower_only = false) {
   const Index d = T.rows();
   out.resize(d, d);
-  if (!blas::available() || d < blas::kMinGemmDim) {
+  if (!blas::use(blas::Work::kProduct, d)) {
     W.noalias() = T * S_half.triangularView<Eigen::Lower>();
     out.noalias() = W * T.transpose();
     out += out.transpose().eval();
@@ -237,7 +261,7 @@ inline void lower_triangular_blas(blas::dtrmm_fn* routine, const Matrix& L, bool
 
 // Y <- op(L)^{-1} Y for a lower triangular L (op = transpose when the flag is set).
 inline void solve_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) {
-  if (blas::available() && L.rows() >= blas::kMinGemmDim) {
+  if (blas::use(blas::Work::kProduct, L.rows())) {
     detail::lower_triangular_blas(blas::routines().dtrsm, L, transpose, Y);
   } else if (transpose) {
     L.transpose().triangularView<Eigen::Upper>().solveInPlace(Y);
@@ -248,7 +272,7 @@ inline void solve_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) {
 
 // Y <- op(L) Y for a lower triangular L (op = transpose when the flag is set).
 inline void multiply_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) {
-  if (blas::available() && L.rows() >= blas::kMinGemmDim) {
+  if (blas::use(blas::Work::kProduct, L.rows())) {
     detail::lower_triangular_blas(blas::routines().dtrmm, L, transpose, Y);
   } else if (transpose) {
     Y = L.transpose().triangularView<Eigen::Upper>() * Y;
@@ -261,7 +285,7 @@ inline void multiply_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) 
 // condition number (1-norm estimate) above `min_rcond`; nothing otherwise.
 inline std::optional<Matrix> well_conditioned_cholesky(const Matrix& S, double min_rcond) {
   const Index d = S.rows();
-  if (!blas::available() || d < blas::kMinGemmDim) {
+  if (!blas::use(blas::Work::kProduct, d)) {
     Eigen::LLT<Matrix> llt(S);
     if (llt.info() != Eigen::Success || !(llt.rcond() > min_rcond)) return std::nullopt;
     return Matrix(llt.matrixL());
@@ -316,7 +340,7 @@ inline bool lapack_symmetric_eigen(Matrix& A, Vector& values, std::vector<double
 // Singular values and right singular vectors of a square F (F = W diag(sigma) V^T).
 inline void singular_value_decomposition(const Matrix& F, Vector& sigma, Matrix& V) {
   const Index d = F.rows();
-  if (!blas::available() || d < blas::kMinEigenDim) {
+  if (!blas::use(blas::Work::kSpectral, d)) {
     Eigen::BDCSVD<Matrix> svd(F, Eigen::ComputeFullV);
     if (svd.info() != Eigen::Success)
       throw std::runtime_error("singular value decomposition did not converge");

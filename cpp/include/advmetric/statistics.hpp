@@ -121,12 +121,11 @@ constexpr Index kMaxPrivateScatterDim = 2048;
 // BLAS path, for large d where dsyrk's run-time-selected kernels beat Eigen's portable rank update.
 // Up to kMaxPrivateScatterDim, each OpenMP thread takes every team-th block of pairs (up to
 // ~8 MiB of differences per label), gathers its differences and folds them into its own partial
-// sums with dsyrk. The caller limits BLAS to one thread (the Python layer does, see
-// aml.scatter_in_blocks): a one-thread dsyrk runs on the calling thread, so the two levels never
-// oversubscribe the cores, and gather and update run in parallel instead of a serial gather
-// leaving BLAS's threads idle. Threads are capped so that their private memory stays within
-// 512 MiB; all of it is allocated before the parallel region, where an exception could not
-// propagate. Above kMaxPrivateScatterDim (or with one thread) the differences are gathered on the
+// sums with dsyrk. The caller must keep BLAS on one thread for this pass: a one-thread dsyrk runs
+// on the calling thread, so the two levels never oversubscribe the cores, and gather and update
+// run in parallel instead of a serial gather leaving BLAS's threads idle. Threads are capped so that their
+// private memory stays within 512 MiB; all of it is allocated before the parallel region, where an exception
+// could not propagate. Above kMaxPrivateScatterDim (or with one thread) the differences are gathered on the
 // calling thread and BLAS threads the update. Deterministic for a fixed thread count: fixed block
 // ownership, partial sums added in thread order.
 template <class Pairs>
@@ -184,7 +183,7 @@ Scatter scatter_matrices_blas(const Pairs& pairs, const std::int8_t* labels, int
 
 template <class Pairs>
 Scatter scatter_matrices(const Pairs& pairs, const std::int8_t* labels, int n_threads) {
-  if (blas::available() && pairs.dim() >= blas::kMinScatterDim)
+  if (blas::use(blas::Work::kScatterPass, pairs.dim()))
     return scatter_matrices_blas(pairs, labels, n_threads);
   return scatter_matrices_eigen(pairs, labels, n_threads);
 }
