@@ -23,7 +23,7 @@ from sklearn.utils.validation import validate_data
 
 from . import aml
 from ._backend import dense_blas_threads
-from ._mahalanobis import MahalanobisMixin
+from ._mahalanobis import MahalanobisTransformerMixin
 from ._validation import check_int, check_n_threads, check_not_text, check_real
 from .constraints import encode_classes
 from .estimators import (
@@ -60,7 +60,7 @@ def _warm_start_order(n_alphas: int, n_betas: int) -> list[tuple[int, int]]:
     return order
 
 
-class AML_SupervisedCV(MahalanobisMixin, BaseEstimator):
+class AML_SupervisedCV(MahalanobisTransformerMixin, BaseEstimator):
     """AML_Supervised with alpha and beta chosen by cross-validated k-NN accuracy.
 
     For every fold of ``cv`` and every ``(alpha, beta)`` of the grid ``alphas x betas``, AML is
