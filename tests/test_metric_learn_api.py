@@ -269,7 +269,7 @@ def test_linear_map_init_keeps_its_metric_and_completes_it():
 @pytest.mark.parametrize(
     ("init", "n_components", "error", "match"),
     [
-        ("pca", None, ValueError, "`init` must be"),
+        ("pca-ish", None, ValueError, "`init` must be"),
         (1, None, ValueError, "`init` must be"),
         (None, None, ValueError, "`init` must be"),
         (np.eye(4), None, ValueError, "dimensionality"),
@@ -288,6 +288,28 @@ def test_bad_init_is_refused_with_metric_learns_error_kinds(init, n_components, 
     X, index, y = _data()
     with pytest.raises(error, match=match):
         AML(init=init, n_components=n_components).fit(X[index], y)
+
+
+def test_linear_map_names_follow_metric_learns_rule():
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((60, 4)) * [1.0, 2.0, 3.0, 4.0]
+    classes = np.arange(60) % 4
+    lda = LinearDiscriminantAnalysis(n_components=2).fit(X, classes).scalings_.T[:2]
+    expected = _inputs._linear_map_start(lda, "lda")
+    np.testing.assert_allclose(_inputs.data_init("lda", X, classes, 2, 0), expected)
+    # "auto": LDA when n_components <= n_classes - 1, else PCA while n_components < d, else I
+    np.testing.assert_allclose(_inputs.data_init("auto", X, classes, 2, 0), expected)
+    np.testing.assert_allclose(_inputs.data_init("auto", X, None, 2, 0), np.eye(4), atol=1e-12)
+    np.testing.assert_allclose(_inputs.data_init("auto", X, classes, 4, 0), np.eye(4))
+    with pytest.raises(ValueError, match="class labels"):
+        X_pairs, index, y = _data()
+        AML(init="lda").fit(X_pairs[index], y)  # pairs have no classes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for init in ("pca", "lda", "auto"):
+            AML_Supervised(init=init, n_components=2, n_constraints=50, max_iter=2).fit(X, classes)
 
 
 def test_covariance_init_needs_points():

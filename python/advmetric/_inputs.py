@@ -43,7 +43,9 @@ __all__ = [
 #: the temporaries at 8 MiB whatever the number of pairs.
 BLOCK_VALUES = 1 << 20
 
-INIT_NAMES = ("gmml", "identity", "covariance", "random")
+INIT_NAMES = ("gmml", "identity", "covariance", "random", "pca", "lda", "auto")
+#: Options resolved from the data in ``fit`` (:func:`data_init`)
+DATA_INITS = ("covariance", "pca", "lda", "auto")
 
 
 def _context(estimator) -> str:
@@ -414,7 +416,8 @@ def check_init(init, n_features: int, n_components, random_state):
     Returns
     -------
     str or ndarray
-        "gmml", "identity" or "covariance" (resolved from the data by :func:`covariance_init`),
+        "gmml", "identity", or one of ``DATA_INITS`` (resolved from the data by
+        :func:`data_init`),
         or an SPD matrix of shape (n_features, n_features): the array given, a random SPD
         matrix (``sklearn.datasets.make_spd_matrix`` from ``random_state``, as metric-learn) for
         "random", or ``L^T L`` completed on its null space for an (n_components, n_features) L.
@@ -433,16 +436,16 @@ def check_init(init, n_features: int, n_components, random_state):
     if isinstance(init, str):
         if init not in INIT_NAMES:
             raise ValueError(
-                "`init` must be 'gmml', 'identity', 'covariance', 'random' or a numpy array of "
-                f"shape (n_features, n_features) or (n_components, n_features), got {init!r}"
+                f"`init` must be one of {INIT_NAMES} or a numpy array of shape "
+                f"(n_features, n_features) or (n_components, n_features), got {init!r}"
             )
         if init == "random":
             return make_spd_matrix(n_features, random_state=check_random_state(random_state))
         return init
     if init is None or isinstance(init, (numbers.Number, np.bool_)):
         raise ValueError(
-            "`init` must be 'gmml', 'identity', 'covariance', 'random' or a numpy array of "
-            f"shape (n_features, n_features) or (n_components, n_features), got {init!r}"
+            f"`init` must be one of {INIT_NAMES} or a numpy array of shape "
+            f"(n_features, n_features) or (n_components, n_features), got {init!r}"
         )
     array = as_float_array(init, "init")
     if array.ndim != 2 or array.shape[1] != n_features:
@@ -483,12 +486,52 @@ def check_init(init, n_features: int, n_components, random_state):
             f"`init` of shape {array.shape} is a linear transformation to {rows} dimensions; "
             f"set n_components={rows} to use it (a square `init` is read as M)"
         )
-    w, V = np.linalg.eigh(array.T @ array)
+    return _linear_map_start(array, "The given `init` (all zeros)")
+
+
+def _linear_map_start(L: np.ndarray, what: str) -> np.ndarray:
+    """``L^T L`` with its null space given the smallest positive eigenvalue: an SPD start that
+    keeps the metric of ``L`` on its row space."""
+    w, V = np.linalg.eigh(L.T @ L)
     positive = w > _psd_tolerance(w)
     if not positive.any():
-        raise _not_definite("The given `init` (all zeros)")
+        raise _not_definite(what)
     w = np.where(positive, w, w[positive].min())
     return (V * w) @ V.T
+
+
+def data_init(init: str, points: np.ndarray, labels, n_components, random_state) -> np.ndarray:
+    """Resolve an ``init`` that needs the data: "covariance", and metric-learn's linear-map
+    starts "pca", "lda" and "auto" (read as L with ``n_components`` rows, all features by
+    default, then completed as an array L is).
+
+    ``points`` are the distinct points (supervised: ``X``); ``labels`` their classes, or None
+    for pair learners (then "lda" is refused and "auto" never picks it).
+    """
+    if init == "covariance":
+        return covariance_init(points)
+    from sklearn.decomposition import PCA
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    n_samples, n_features = points.shape
+    k = n_features if n_components is None else n_components
+    if init == "auto":  # metric-learn's rule
+        n_classes = len(np.unique(labels)) if labels is not None else -1
+        if labels is not None and k <= min(n_features, n_classes - 1):
+            init = "lda"
+        elif k < min(n_features, n_samples):
+            init = "pca"
+        else:
+            return np.eye(n_features)
+    if init == "pca":
+        pca = PCA(n_components=k, random_state=check_random_state(random_state))
+        L = pca.fit(points).components_
+    else:
+        if labels is None:
+            raise ValueError("init='lda' needs class labels: use it with the supervised learners")
+        lda = LinearDiscriminantAnalysis(n_components=k).fit(points, labels)
+        L = lda.scalings_.T[:k]
+    return _linear_map_start(L, f"The init={init!r} transformation")
 
 
 def covariance_init(points: np.ndarray) -> np.ndarray:

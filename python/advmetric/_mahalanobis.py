@@ -43,7 +43,8 @@ class MahalanobisDistance:
     """
 
     def __init__(self, components):
-        self.components = np.array(components, dtype=np.float64)
+        # a 1-D L is one row (metric-learn reads it so: a rank-one metric)
+        self.components = np.atleast_2d(np.array(components, dtype=np.float64))
 
     def __call__(self, u, v, squared=False) -> float:
         """Distance between the points ``u`` and ``v`` (1-D, n_features each).
@@ -93,6 +94,10 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin):
     identifiers of shape (n_pairs, 2) and points as a 1-D array of identifiers, as in
     metric-learn (:mod:`advmetric._inputs`).
     """
+
+    def _check_preprocessor(self) -> None:
+        """Resolve ``preprocessor`` into ``preprocessor_`` (metric-learn's method of that name)."""
+        self.preprocessor_ = _inputs.check_preprocessor(getattr(self, "preprocessor", None))
 
     @property
     def _n_features_out(self) -> int:
@@ -248,6 +253,10 @@ class PairsClassifierMixin:
     As in metric-learn, ``threshold_`` is a distance: pairs with ``pair_distance <= threshold_``
     are predicted similar.
     """
+
+    # metric-learn's names, for code written against its base classes
+    _tuple_size = 2
+    _validate_calibration_params = staticmethod(check_calibration_params)
 
     def decision_function(self, pairs) -> np.ndarray:
         """Confidence that each pair is similar: the opposite of the learned distance.

@@ -108,15 +108,19 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
         )
         return params
 
-    def _init_from_data(self, params: dict, points) -> None:
-        """Resolve ``init="covariance"`` from the data: ``points()`` gives its distinct points."""
-        if isinstance(params.get("init"), str) and params["init"] == "covariance":
+    def _init_from_data(self, params: dict, points, labels=None) -> None:
+        """Resolve an ``init`` computed from the data ("covariance", "pca", "lda", "auto"):
+        ``points()`` gives the distinct points, ``labels`` their classes (supervised only)."""
+        init = params.get("init")
+        if isinstance(init, str) and init in _inputs.DATA_INITS:
             if points is None:
                 raise ValueError(
-                    "init='covariance' needs the data points; fit_statistics and Dask input "
-                    "have only the pairs' scatter matrices (use fit with arrays, or another init)"
+                    f"init={init!r} needs the data points; fit_statistics and Dask input have "
+                    "only the pairs' scatter matrices (use fit with arrays, or another init)"
                 )
-            params["init"] = _inputs.covariance_init(points())
+            params["init"] = _inputs.data_init(
+                init, points(), labels, params["n_components"], self.random_state
+            )
 
     # -- fitting ---------------------------------------------------------------------------------
     def _fit_scatter(self, A: np.ndarray, B: np.ndarray, params: dict):
@@ -352,7 +356,7 @@ class _SupervisedLearner(MahalanobisTransformerMixin, _MetricLearner):
         check_not_text(X, "X")
         X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_min_samples=2)
         params = self._check_params(X.shape[1])
-        self._init_from_data(params, lambda: X)
+        self._init_from_data(params, lambda: X, y)
         A, B = supervised_scatter(X, y, self.n_constraints, self.random_state, params["n_threads"])
         return self._fit_scatter(A, B, params)
 
@@ -397,7 +401,7 @@ class AML(_PairsLearner):
         scatter matrices A (similar pairs) and B (dissimilar pairs). It keeps rank-deficient data
         (fewer pairs than features, constant or duplicated features) fittable, and barely changes
         well-posed problems.
-    init : {"gmml", "identity", "covariance", "random"} or array-like, default "gmml"
+    init : str or array-like, default "gmml"
         Start point of every solver, with metric-learn's meaning of each option. "gmml": GMML's
         closed form (the exact solution for alpha = 0; advmetric's default). "identity": the
         identity (the paper's Algorithm 1 starts there). "covariance": the inverse covariance of the
@@ -411,6 +415,11 @@ class AML(_PairsLearner):
         (``n_components`` must equal its number of rows); the start is ``L^T L`` with the smallest
         positive eigenvalue of ``L^T L`` on its null space. A square array is always read as M: for
         a square L give ``L.T @ L``.
+        "pca", "lda" (supervised learners only) and "auto" are the linear-map starts of
+        metric-learn's learners with ``n_components`` (PCA components, LDA scalings, or
+        metric-learn's automatic choice among them and the identity), read as an L with
+        ``n_components`` rows and completed as above (PCA's rows are orthonormal, so "pca" starts at
+        the identity).
     verbose : bool, default False
         Print the objective and relative gradient norm at every iteration, then the stopping
         reason.
@@ -656,7 +665,7 @@ class AML_Supervised(_SupervisedLearner):
     reg : float >= 0, default 1e-6
         Relative ridge on the scatter matrices (see :class:`AML`); keeps rank-deficient data
         fittable and barely changes well-posed problems.
-    init : {"gmml", "identity", "covariance", "random"} or array-like, default "gmml"
+    init : str or array-like, default "gmml"
         Start point of every solver, with metric-learn's meaning of each option. "gmml": GMML's
         closed form (the exact solution for alpha = 0; advmetric's default). "identity": the
         identity (the paper's Algorithm 1 starts there). "covariance": the inverse covariance
@@ -670,6 +679,11 @@ class AML_Supervised(_SupervisedLearner):
         (``n_components`` must equal its number of rows); the start is ``L^T L`` with the
         smallest positive eigenvalue of ``L^T L`` on its null space. A square array is always
         read as M: for a square L give ``L.T @ L``.
+        "pca", "lda" (supervised learners only) and "auto" are the linear-map starts of
+        metric-learn's learners with ``n_components`` (PCA components, LDA scalings, or
+        metric-learn's automatic choice among them and the identity), read as an L with
+        ``n_components`` rows and completed as above (PCA's rows are orthonormal, so "pca" starts at
+        the identity).
     verbose : bool, default False
         Print the objective and relative gradient norm at every iteration.
     n_jobs : int, optional
