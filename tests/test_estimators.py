@@ -46,11 +46,12 @@ def noisy_pairs():
 
 def test_sampled_pairs_follow_the_labels():
     y = np.repeat(["a", "b", "c", "d"], [1, 5, 7, 12])
-    index, labels = sample_pairs(y, 20_001, random_state=0)
-    assert index.dtype == np.int64 and labels.dtype == np.int8 and index.shape == (20_001, 2)
+    # n_constraints counts the pairs of each kind (metric-learn's meaning)
+    index, labels = sample_pairs(y, 10_001, random_state=0)
+    assert index.dtype == np.int64 and labels.dtype == np.int8 and index.shape == (20_002, 2)
     similar, dissimilar = index[labels == 1], index[labels == -1]
-    assert len(similar) == 10_000 and len(dissimilar) == 10_001  # the odd pair is dissimilar
-    assert np.all(labels[:10_000] == 1)  # similar pairs first
+    assert len(similar) == 10_001 and len(dissimilar) == 10_001
+    assert np.all(labels[:10_001] == 1)  # similar pairs first
     assert np.all(y[similar[:, 0]] == y[similar[:, 1]]) and np.all(similar[:, 0] != similar[:, 1])
     assert np.all(y[dissimilar[:, 0]] != y[dissimilar[:, 1]])
     assert not np.isin(0, similar)  # the singleton class cannot form a similar pair
@@ -73,10 +74,11 @@ def test_sampling_is_reproducible():
 
 
 def test_default_number_of_pairs():
-    assert default_n_constraints(2) == 2000
-    assert default_n_constraints(3) == 6000
-    assert default_n_constraints(32) == 992_000
-    assert default_n_constraints(33) == MAX_DEFAULT_CONSTRAINTS  # 1,056,000 capped
+    # pairs of each kind: the paper's 1000 c (c - 1) in all, half of each kind
+    assert default_n_constraints(2) == 1000
+    assert default_n_constraints(3) == 3000
+    assert default_n_constraints(32) == 496_000
+    assert default_n_constraints(33) == MAX_DEFAULT_CONSTRAINTS  # 528,000 capped
     assert default_n_constraints(100) == MAX_DEFAULT_CONSTRAINTS
     index, labels = sample_pairs(np.repeat(np.arange(3), 4), random_state=0)
     assert index.shape == (6000, 2) and np.sum(labels == 1) == 3000
@@ -88,7 +90,8 @@ def test_supervised_fit_uses_exactly_the_sampled_pairs(iris):
         model = GMML_Supervised(n_constraints=n_constraints, random_state=0).fit(X, y)
         index, labels = sample_pairs(y, n_constraints, random_state=0)
         stats = PairStatistics.from_indices(X, index, labels)
-        assert stats.n_pairs == (6000 if n_constraints is None else 301)
+        assert stats.n_pairs == (6000 if n_constraints is None else 602)
+        assert stats.n_similar == stats.n_dissimilar
         np.testing.assert_allclose(
             model.get_mahalanobis_matrix(), aml.gmml(stats.A, stats.B, 1e-6), rtol=1e-9
         )
@@ -360,8 +363,8 @@ def test_fit_takes_calibration_params(noisy_pairs):
         ({"strategy": "max_tnr", "min_rate": 1.5}, "min_rate"),
         ({"strategy": "max_tpr", "min_rate": -0.1}, "min_rate"),
         ({"strategy": "max_tpr", "min_rate": "0.5"}, "min_rate"),
-        ({"strategy": "f_beta", "beta": -1.0}, "beta"),
         ({"strategy": "f_beta", "beta": np.inf}, "beta"),
+        ({"strategy": "f_beta", "beta": "1"}, "beta"),
         ({"strategy": "f_beta", "beta": None}, "beta"),
     ],
 )
@@ -383,7 +386,7 @@ def test_rate_and_f_beta_strategies_need_both_labels():
 def test_set_threshold_rejects_non_numbers():
     pairs, y = labelled_pairs(6, n=40)
     model = AML().fit(pairs, y)
-    with pytest.raises(TypeError, match="threshold"):
+    with pytest.raises(ValueError, match="threshold"):  # metric-learn's error kind
         model.set_threshold("1.0")
     with pytest.raises(ValueError, match="threshold"):
         model.set_threshold(np.nan)
@@ -555,7 +558,7 @@ BAD_INPUT = [
     ("continuous-y", SUPERVISED, lambda c: c().fit(_X, np.linspace(0, 1, 120)), "continuous"),
     ("n-constraints-0", SUPERVISED, lambda c: _fit(c, n_constraints=0), "n_constraints"),
     ("n-constraints-neg", SUPERVISED, lambda c: _fit(c, n_constraints=-5), "n_constraints"),
-    ("n-constraints-1", SUPERVISED, lambda c: _fit(c, n_constraints=1), "n_constraints"),
+    ("n-constraints-float", SUPERVISED, lambda c: _fit(c, n_constraints=2.0), "n_constraints"),
     (
         "n-constraints-huge",
         SUPERVISED,
@@ -570,7 +573,7 @@ BAD_INPUT = [
     ("tol-zero", ADVERSARIAL, lambda c: _fit(c, tol=0.0), "tol"),
     ("max-iter-zero", ADVERSARIAL, lambda c: _fit(c, max_iter=0), "max_iter"),
     ("solver-unknown", ADVERSARIAL, lambda c: _fit(c, solver="sgd"), "solver"),
-    ("init-unknown", ADVERSARIAL, lambda c: _fit(c, init="random"), "init"),
+    ("init-unknown", ADVERSARIAL, lambda c: _fit(c, init="spectral"), "init"),
     ("init-not-spd", ADVERSARIAL, lambda c: _fit(c, init=-np.eye(3)), "init"),
     ("init-not-symmetric", ADVERSARIAL, lambda c: _fit(c, init=np.triu(np.ones((3, 3)))), "init"),
     ("init-shape", ADVERSARIAL, lambda c: _fit(c, init=np.eye(4)), "init"),

@@ -112,7 +112,7 @@ def test_defaults_are_the_papers_grid_and_reproducible():
         ({"tol": 0.0}, "tol"),
         ({"max_iter": 0}, "max_iter"),
         ({"reg": -1.0}, "reg"),
-        ({"n_constraints": 1}, "n_constraints"),
+        ({"n_constraints": 0}, "n_constraints"),
         ({"alphas": 1.0}, "1-D"),
         ({"betas": [[1.0, 2.0]]}, "1-D"),
         ({"warm_start": "yes"}, "warm_start"),

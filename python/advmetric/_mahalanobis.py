@@ -10,6 +10,7 @@ pairs, the pair classifier methods ``decision_function``, ``predict``, ``score``
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -18,9 +19,15 @@ from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import as_pair_labels, as_pairs, check_not_text
+from . import _inputs
+from ._validation import as_pair_labels, check_not_text
 
-__all__ = ["MahalanobisDistance", "MahalanobisMixin", "PairsClassifierMixin"]
+__all__ = [
+    "MahalanobisDistance",
+    "MahalanobisMixin",
+    "MahalanobisTransformerMixin",
+    "PairsClassifierMixin",
+]
 
 
 class MahalanobisDistance:
@@ -37,7 +44,8 @@ class MahalanobisDistance:
     """
 
     def __init__(self, components):
-        self.components = np.array(components, dtype=np.float64)
+        # a 1-D L is one row (metric-learn reads it so: a rank-one metric)
+        self.components = np.atleast_2d(np.array(components, dtype=np.float64))
 
     def __call__(self, u, v, squared=False) -> float:
         """Distance between the points ``u`` and ``v`` (1-D, n_features each).
@@ -45,6 +53,8 @@ class MahalanobisDistance:
         Parameters
         ----------
         u, v : array-like of shape (n_features,)
+            As scipy's distances take vectors: singleton axes are dropped, so a row of shape
+            (1, n_features) (or a scalar when ``n_features`` is 1) works too.
         squared : bool, default False
             Return the squared distance ``(u - v)^T M (u - v)`` instead.
 
@@ -53,8 +63,7 @@ class MahalanobisDistance:
         float
         """
         n_features = self.components.shape[1]
-        u = np.asarray(u, dtype=np.float64)
-        v = np.asarray(v, dtype=np.float64)
+        u, v = _as_vector(u), _as_vector(v)
         if u.shape != (n_features,) or v.shape != (n_features,):
             raise ValueError(
                 f"the metric takes two 1-D vectors of {n_features} features, "
@@ -68,26 +77,28 @@ class MahalanobisDistance:
         return f"MahalanobisDistance(n_features={self.components.shape[1]})"
 
 
-def _row_norms(Z: np.ndarray) -> np.ndarray:
-    """Euclidean norms of the rows of Z, scaled by each row's largest entry first: squaring
-    overflows above about 1e154 and underflows below about 1e-162, while the norm itself is
-    representable."""
-    scale = np.abs(Z).max(axis=1, initial=0.0)
-    safe = np.where(scale > 0, scale, 1.0)
-    scaled = Z / safe[:, None]
-    return scale * np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
+def _as_vector(u) -> np.ndarray:
+    """A point as a 1-D float64 vector, as scipy.spatial.distance reads one (metric-learn too)."""
+    u = np.atleast_1d(np.asarray(u, dtype=np.float64).squeeze())
+    if u.ndim > 1:
+        raise ValueError(f"the metric takes 1-D vectors, got an array of shape {u.shape}")
+    return u
 
 
-#: Values per block of pair differences in :meth:`MahalanobisMixin._distances`.
-_DISTANCE_BLOCK_VALUES = 1 << 20
-
-
-class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin):
     """Methods of a fitted Mahalanobis metric ``M = L^T L`` with ``L = components_``.
 
     ``get_feature_names_out`` (from scikit-learn's ``ClassNamePrefixFeaturesOutMixin``) names the
     outputs of ``transform`` after the class, e.g. ``aml_supervised0``, ``aml_supervised1``, ...
+
+    With a ``preprocessor`` (resolved in ``fit`` as ``preprocessor_``), pairs may be given as
+    identifiers of shape (n_pairs, 2) and points as a 1-D array of identifiers, as in
+    metric-learn (:mod:`advmetric._inputs`).
     """
+
+    def _check_preprocessor(self) -> None:
+        """Resolve ``preprocessor`` into ``preprocessor_`` (metric-learn's method of that name)."""
+        self.preprocessor_ = _inputs.check_preprocessor(getattr(self, "preprocessor", None))
 
     @property
     def _n_features_out(self) -> int:
@@ -99,7 +110,8 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or (n_samples,)
+            Points, or with a ``preprocessor`` a 1-D array of their identifiers.
 
         Returns
         -------
@@ -107,6 +119,7 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             ``X @ components_.T``, so that ``||L x - L x'||^2 = (x - x')^T M (x - x')``.
         """
         check_is_fitted(self, "components_")
+        X = _inputs.check_points(X, getattr(self, "preprocessor_", None), self)
         check_not_text(X, "X")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return X @ self.components_.T
@@ -135,9 +148,11 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         check_is_fitted(self, "components_")
         return MahalanobisDistance(self.components_)
 
-    def _checked_pairs(self, pairs) -> np.ndarray:
+    def _checked_pairs(self, pairs):
+        """Validated pairs: an (n_pairs, 2, n_features) array, or for indices into an array
+        preprocessor an :class:`~advmetric._inputs.IndexedPairs` (never formed)."""
         check_is_fitted(self, "components_")
-        pairs = as_pairs(pairs)
+        pairs = _inputs.check_pairs(pairs, getattr(self, "preprocessor_", None), self)
         if pairs.shape[2] != self.n_features_in_:
             raise ValueError(
                 f"pairs have {pairs.shape[2]} features, but {type(self).__name__} was fitted "
@@ -150,39 +165,50 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
 
         Parameters
         ----------
-        pairs : array-like of shape (n_pairs, 2, n_features)
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+            Pairs of points, or with a ``preprocessor`` pairs of identifiers.
 
         Returns
         -------
         ndarray of shape (n_pairs,)
             ``sqrt((x - x')^T M (x - x'))`` for every pair ``(x, x')``.
         """
-        return self._distances(self._checked_pairs(pairs))
+        return self._distances(self._checked_pairs(pairs))  # checks that it is fitted, first
 
-    def _distances(self, pairs: np.ndarray) -> np.ndarray:
-        """:meth:`pair_distance` of checked pairs, block by block: the extra memory stays a block
-        of differences however many pairs there are (a memory-mapped array larger than RAM)."""
-        L = self.components_
-        n, _, d = pairs.shape
-        block = max(1, _DISTANCE_BLOCK_VALUES // max(d, L.shape[0]))
-        out = np.empty(n)
-        for start in range(0, n, block):
-            chunk = pairs[start : start + block]
-            with np.errstate(over="ignore"):
-                differences = chunk[:, 0] - chunk[:, 1]
-            if not np.isfinite(differences).all():
-                raise ValueError(
-                    "pair differences overflow float64 (values near 1e308); rescale the data"
-                )
-            out[start : start + block] = _row_norms(differences @ L.T)
-        return out
+    def _distances(self, pairs) -> np.ndarray:
+        """:meth:`pair_distance` of checked pairs (an array, or index pairs)."""
+        return _inputs.pair_distances(self.components_, pairs)
+
+    def score_pairs(self, pairs) -> np.ndarray:
+        """Deprecated alias of :meth:`pair_distance` (metric-learn 0.7 deprecated it too).
+
+        Issues a ``FutureWarning``; use :meth:`pair_distance` for distances or
+        :meth:`pair_score` for similarities.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+
+        Returns
+        -------
+        ndarray of shape (n_pairs,)
+            The learned distances, as :meth:`pair_distance`.
+        """
+        warnings.warn(
+            "score_pairs is deprecated (as in metric-learn 0.7) and will be removed: use "
+            "pair_distance for distances or pair_score for similarity scores.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.pair_distance(pairs)
 
     def pair_score(self, pairs) -> np.ndarray:
         """Similarity of every pair: the opposite of :meth:`pair_distance`.
 
         Parameters
         ----------
-        pairs : array-like of shape (n_pairs, 2, n_features)
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+            Pairs of points, or with a ``preprocessor`` pairs of identifiers.
 
         Returns
         -------
@@ -190,6 +216,21 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             ``-pair_distance(pairs)``: higher means more similar.
         """
         return -self.pair_distance(pairs)
+
+
+class MahalanobisTransformerMixin(TransformerMixin, MahalanobisMixin):
+    """:class:`MahalanobisMixin` as a scikit-learn transformer: ``fit_transform``, ``set_output``.
+
+    For learners whose ``fit`` takes points (the supervised ones). The pair learners are not
+    transformers (``fit`` takes pairs, ``transform`` points; metric-learn's have no
+    ``fit_transform`` either).
+    """
+
+    def transform(self, X) -> np.ndarray:
+        # defined here, in a TransformerMixin subclass, so that scikit-learn's set_output wraps it
+        return MahalanobisMixin.transform(self, X)
+
+    transform.__doc__ = MahalanobisMixin.transform.__doc__
 
 
 STRATEGIES = ("accuracy", "f_beta", "max_tpr", "max_tnr")
@@ -227,8 +268,9 @@ def check_calibration_params(strategy="accuracy", min_rate=None, beta=1.0) -> No
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     if strategy in ("max_tpr", "max_tnr") and not (_is_real(min_rate) and 0 <= min_rate <= 1):
         raise ValueError(f"min_rate must be a number in [0, 1] for {strategy!r}, got {min_rate!r}")
-    if strategy == "f_beta" and not (_is_real(beta) and 0 <= beta < np.inf):
-        raise ValueError(f"beta must be a finite number >= 0 for 'f_beta', got {beta!r}")
+    # only beta^2 enters F-beta, so a negative beta means the same as -beta (metric-learn too)
+    if strategy == "f_beta" and not (_is_real(beta) and np.isfinite(beta)):
+        raise ValueError(f"beta must be a finite number for 'f_beta', got {beta!r}")
 
 
 class PairsClassifierMixin:
@@ -238,12 +280,17 @@ class PairsClassifierMixin:
     are predicted similar.
     """
 
+    # metric-learn's names, for code written against its base classes
+    _tuple_size = 2
+    _validate_calibration_params = staticmethod(check_calibration_params)
+
     def decision_function(self, pairs) -> np.ndarray:
         """Confidence that each pair is similar: the opposite of the learned distance.
 
         Parameters
         ----------
-        pairs : array-like of shape (n_pairs, 2, n_features)
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+            Pairs of points, or with a ``preprocessor`` pairs of identifiers.
 
         Returns
         -------
@@ -257,7 +304,8 @@ class PairsClassifierMixin:
 
         Parameters
         ----------
-        pairs : array-like of shape (n_pairs, 2, n_features)
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+            Pairs of points, or with a ``preprocessor`` pairs of identifiers.
 
         Returns
         -------
@@ -271,14 +319,16 @@ class PairsClassifierMixin:
                 "fitted with fit_statistics, which sees no pairs): call calibrate_threshold on "
                 "labelled pairs or set_threshold before predict"
             )
-        return np.where(self.pair_distance(pairs) <= self.threshold_, 1, -1)
+        distance = self._distances(self._checked_pairs(pairs))
+        return np.where(distance <= self.threshold_, 1, -1)
 
     def score(self, pairs, y) -> float:
         """ROC-AUC of :meth:`decision_function` on labelled pairs (independent of the threshold).
 
         Parameters
         ----------
-        pairs : array-like of shape (n_pairs, 2, n_features)
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+            Pairs of points, or with a ``preprocessor`` pairs of identifiers.
         y : array-like of shape (n_pairs,)
             +1 (similar) or -1 (dissimilar); both must occur.
 
@@ -302,10 +352,16 @@ class PairsClassifierMixin:
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            If ``threshold`` is not a finite real number (as in metric-learn, a non-number is a
+            ``ValueError``; unlike metric-learn, strings, booleans and infinities are refused).
         """
         check_is_fitted(self, "components_")
         if not _is_real(threshold):
-            raise TypeError(f"threshold must be a real number, got {type(threshold).__name__}")
+            raise ValueError(f"threshold must be a real number, got {type(threshold).__name__}")
         if not np.isfinite(threshold):
             raise ValueError(f"threshold must be finite, got {threshold}")
         self.threshold_ = float(threshold)
@@ -316,8 +372,8 @@ class PairsClassifierMixin:
 
         Parameters
         ----------
-        pairs : array-like of shape (n_pairs, 2, n_features)
-            Validation pairs.
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+            Validation pairs of points, or with a ``preprocessor`` pairs of identifiers.
         y : array-like of shape (n_pairs,)
             Their labels, +1 (similar) or -1 (dissimilar).
         strategy : {"accuracy", "f_beta", "max_tpr", "max_tnr"}, default "accuracy"
@@ -329,8 +385,9 @@ class PairsClassifierMixin:
             needs both labels in ``y``.
         min_rate : float in [0, 1], optional
             Required for "max_tpr" and "max_tnr".
-        beta : float >= 0, default 1.0
-            Weight of recall in the F-beta score ("f_beta" only).
+        beta : float, default 1.0
+            Weight of recall in the F-beta score ("f_beta" only); only ``beta**2`` matters, so a
+            negative value means the same as its absolute value (as in metric-learn).
 
         Returns
         -------
@@ -338,9 +395,13 @@ class PairsClassifierMixin:
 
         Notes
         -----
-        Ties between thresholds with the same criterion are broken towards accepting fewer pairs
-        as similar; when rejecting every pair is best, ``threshold_`` is set just below the
-        smallest distance.
+        Ties between thresholds with the same criterion: "accuracy" accepts fewer pairs as
+        similar, "f_beta" more (the higher recall, as metric-learn), "max_tpr" / "max_tnr" take
+        the highest other rate. When rejecting every pair is best, ``threshold_`` is set just
+        below the smallest distance. metric-learn differs in two tie cases: its "accuracy"
+        counts a group of equal distances as if it could be split (so its threshold can be less
+        accurate than it computes), and its "max_tnr" takes the lowest true positive rate among
+        ties.
         """
         check_calibration_params(strategy, min_rate, beta)
         pairs = self._checked_pairs(pairs)
@@ -401,10 +462,10 @@ def _f_beta_threshold(distance: np.ndarray, y: np.ndarray, beta: float) -> float
     with np.errstate(divide="ignore", invalid="ignore"):
         f_beta = (1 + beta**2) * precision * recall / (beta**2 * precision + recall)
     f_beta = np.nan_to_num(f_beta[:-1], nan=0.0)
-    # argmax takes the first maximum, i.e. the lowest score threshold: on ties, turn to the last
-    # one, which accepts fewest pairs.
-    best = len(f_beta) - 1 - np.argmax(f_beta[::-1])
-    return float(-thresholds[best])
+    # On ties, the first maximum: the lowest score threshold, i.e. the highest recall among
+    # equally good thresholds (metric-learn's choice too; F-0 is the precision, which is often
+    # tied, and then the threshold keeps the most similar pairs).
+    return float(-thresholds[np.argmax(f_beta)])
 
 
 def _rate_threshold(distance: np.ndarray, y: np.ndarray, strategy: str, min_rate: float) -> float:

@@ -23,21 +23,27 @@ __all__ = [
     "sample_pairs",
 ]
 
-#: Upper bound of the default number of pairs ``1000 c (c - 1)`` for c classes (it applies from
-#: c = 33 on), so that the default sampling stays a fraction of a second.
-MAX_DEFAULT_CONSTRAINTS = 1_000_000
+#: Upper bound of the default number of pairs of each kind, ``500 c (c - 1)`` for c classes (it
+#: applies from c = 33 on), so that the default sampling stays a fraction of a second.
+MAX_DEFAULT_CONSTRAINTS = 500_000
 
-#: Largest ``n_constraints`` accepted. Pairs are drawn and reduced in chunks, so memory is not the
-#: limit; a billion pairs already take minutes, and more would only refine the statistics further.
-#: For larger problems accumulate :class:`~advmetric.statistics.PairStatistics` yourself.
-MAX_CONSTRAINTS = 1_000_000_000
+#: Largest ``n_constraints`` (pairs of each kind) accepted. Pairs are drawn and reduced in chunks,
+#: so memory is not the limit; a billion pairs already take minutes, and more would only refine the
+#: statistics further. For larger problems accumulate
+#: :class:`~advmetric.statistics.PairStatistics` yourself.
+MAX_CONSTRAINTS = 500_000_000
 
 #: Pairs drawn per chunk: bounds the memory of sampling (17 bytes per pair) whatever the total.
 CHUNK_SIZE = 1 << 20
 
 
 def default_n_constraints(n_classes: int) -> int:
-    """The paper's ``1000 c (c - 1)`` pairs for ``c`` classes, at most ``MAX_DEFAULT_CONSTRAINTS``.
+    """The default number of pairs *of each kind* for ``c`` classes: ``500 c (c - 1)``.
+
+    The paper samples ``1000 c (c - 1)`` pairs, half similar and half dissimilar; as in
+    metric-learn, ``n_constraints`` counts the pairs of each kind, so the same rule reads
+    ``500 c (c - 1)`` similar and as many dissimilar pairs. At most
+    ``MAX_DEFAULT_CONSTRAINTS`` (500,000) of each.
 
     Parameters
     ----------
@@ -47,21 +53,22 @@ def default_n_constraints(n_classes: int) -> int:
     Returns
     -------
     int
-        The default total number of pairs, half similar and half dissimilar.
+        The default number of similar pairs, which is also the number of dissimilar pairs.
     """
     n_classes = check_int(n_classes, "n_classes", low=2)
-    return min(1000 * n_classes * (n_classes - 1), MAX_DEFAULT_CONSTRAINTS)
+    return min(500 * n_classes * (n_classes - 1), MAX_DEFAULT_CONSTRAINTS)
 
 
 def check_n_constraints(n_constraints, n_classes: int) -> int:
-    """``n_constraints`` validated, or the default for ``n_classes`` classes when it is None."""
+    """``n_constraints`` (pairs of each kind) validated, or the default when it is None."""
     if n_constraints is None:
         return default_n_constraints(n_classes)
-    n_constraints = check_int(n_constraints, "n_constraints", low=2)
+    n_constraints = check_int(n_constraints, "n_constraints", low=1)
     if n_constraints > MAX_CONSTRAINTS:
         raise ValueError(
-            f"n_constraints must be at most {MAX_CONSTRAINTS:,}, got {n_constraints:,}; for more "
-            "pairs, accumulate advmetric.PairStatistics chunk by chunk and use fit_statistics"
+            f"n_constraints (pairs of each kind) must be at most {MAX_CONSTRAINTS:,}, got "
+            f"{n_constraints:,}; for more pairs, accumulate advmetric.PairStatistics chunk by "
+            "chunk and use fit_statistics"
         )
     return n_constraints
 
@@ -131,16 +138,15 @@ class _ClassIndex:
 def iter_pair_chunks(
     codes: np.ndarray, n_constraints: int, random_state, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(index_pairs, labels)`` chunks: ``n_constraints // 2`` similar pairs, then the rest
-    dissimilar. ``codes`` must come from :func:`encode_classes`; ``random_state`` is passed
-    through :func:`sklearn.utils.check_random_state`.
+    """Yield ``(index_pairs, labels)`` chunks: ``n_constraints`` similar pairs, then
+    ``n_constraints`` dissimilar ones. ``codes`` must come from :func:`encode_classes`;
+    ``random_state`` is passed through :func:`sklearn.utils.check_random_state`.
     """
     rng = check_random_state(random_state)
     classes = _ClassIndex(codes)
-    n_similar = n_constraints // 2
     for label, total, draw in (
-        (1, n_similar, classes.similar),
-        (-1, n_constraints - n_similar, classes.dissimilar),
+        (1, n_constraints, classes.similar),
+        (-1, n_constraints, classes.dissimilar),
     ):
         for begin in range(0, total, chunk_size):
             size = min(chunk_size, total - begin)
@@ -159,27 +165,28 @@ def sample_pairs(y, n_constraints=None, *, random_state=None) -> tuple[np.ndarra
     y : array-like of shape (n_samples,)
         Class labels. At least 2 classes, and a class with at least 2 examples.
     n_constraints : int, optional
-        Total number of pairs (>= 2). ``n_constraints // 2`` are similar and the rest (one more
-        when ``n_constraints`` is odd) dissimilar. Default ``1000 c (c - 1)`` for c classes (the
-        paper's choice), at most ``MAX_DEFAULT_CONSTRAINTS`` = 1,000,000. At most
-        ``MAX_CONSTRAINTS`` = 10^9.
+        Number of pairs *of each kind* (>= 1), as in metric-learn: ``n_constraints`` similar
+        and ``n_constraints`` dissimilar pairs. Default ``500 c (c - 1)`` for c classes (the
+        paper's ``1000 c (c - 1)`` pairs in all), at most ``MAX_DEFAULT_CONSTRAINTS`` = 500,000.
+        At most ``MAX_CONSTRAINTS`` = 5 x 10^8.
     random_state : int, RandomState instance or None
         Seeds the sampling (see :func:`sklearn.utils.check_random_state`).
 
     Returns
     -------
-    index_pairs : ndarray of shape (n_constraints, 2), int64
+    index_pairs : ndarray of shape (2 * n_constraints, 2), int64
         Row indices ``(i, j)`` into ``X``, ``i != j``; similar pairs first.
-    labels : ndarray of shape (n_constraints,), int8
+    labels : ndarray of shape (2 * n_constraints,), int8
         +1 for a similar pair, -1 for a dissimilar one.
 
     Notes
     -----
     Pairs are drawn independently, with replacement (a pair can occur more than once, in either
-    order). Similar: ``i`` uniformly among the examples whose class has at least 2 members, then
-    ``j`` uniformly among the other members of that class; singleton classes take part in
-    dissimilar pairs only. Dissimilar: ``i`` uniformly among all examples, then ``j`` uniformly
-    among the examples of the other classes.
+    order); metric-learn's ``Constraints`` draws distinct pairs instead, and returns fewer with a
+    warning when there are not enough. Similar: ``i`` uniformly among the examples whose class has
+    at least 2 members, then ``j`` uniformly among the other members of that class; singleton
+    classes take part in dissimilar pairs only. Dissimilar: ``i`` uniformly among all examples, then
+    ``j`` uniformly among the examples of the other classes.
     """
     codes, n_classes = encode_classes(y)
     n_constraints = check_n_constraints(n_constraints, n_classes)

@@ -20,9 +20,10 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
-from . import _backend, aml
+from . import _backend, _inputs, aml
 from ._mahalanobis import (
     MahalanobisMixin,
+    MahalanobisTransformerMixin,
     PairsClassifierMixin,
     as_calibration_params,
     calibrated_threshold,
@@ -31,8 +32,6 @@ from ._progress import dask_progress
 from ._result import SolveResult
 from ._validation import (
     as_pair_labels,
-    as_pairs,
-    as_spd,
     check_int,
     check_n_threads,
     check_not_text,
@@ -44,8 +43,6 @@ from .constraints import check_n_constraints, encode_classes, iter_pair_chunks
 from .statistics import PairStatistics
 
 __all__ = ["AML", "GMML", "AML_Supervised", "GMML_Supervised"]
-
-INITS = ("gmml", "identity")
 
 
 def _is_dask_collection(value) -> bool:
@@ -122,15 +119,24 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
         params["step"] = check_real(self.step, "step", low=0, low_inclusive=False)
         if not isinstance(self.solver, str) or self.solver not in aml.SOLVERS:
             raise ValueError(f"solver must be one of {aml.SOLVERS}, got {self.solver!r}")
-        if isinstance(self.init, str):
-            if self.init not in INITS:
-                raise ValueError(
-                    f"init must be 'gmml', 'identity' or an SPD matrix, got {self.init!r}"
-                )
-            params["init"] = self.init
-        else:
-            params["init"] = as_spd(self.init, "init", n_features)
+        params["init"] = _inputs.check_init(
+            self.init, n_features, params["n_components"], self.random_state
+        )
         return params
+
+    def _init_from_data(self, params: dict, points, labels=None) -> None:
+        """Resolve an ``init`` computed from the data ("covariance", "pca", "lda", "auto"):
+        ``points()`` gives the distinct points, ``labels`` their classes (supervised only)."""
+        init = params.get("init")
+        if isinstance(init, str) and init in _inputs.DATA_INITS:
+            if points is None:
+                raise ValueError(
+                    f"init={init!r} needs the data points; fit_statistics and Dask input have "
+                    "only the pairs' scatter matrices (use fit with arrays, or another init)"
+                )
+            params["init"] = _inputs.data_init(
+                init, points(), labels, params["n_components"], self.random_state
+            )
 
     # -- fitting ---------------------------------------------------------------------------------
     def _fit_scatter(self, A: np.ndarray, B: np.ndarray, params: dict):
@@ -222,9 +228,11 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
 
         Parameters
         ----------
-        pairs : array-like of shape (n_pairs, 2, n_features)
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
             The pairs ``(x, x')``; a Dask array is reduced block by block
-            (:mod:`advmetric.dask`).
+            (:mod:`advmetric.dask`). With a ``preprocessor``: pairs of identifiers; indices
+            into an array preprocessor are read through the indices (no array of pairs is
+            formed).
         y : array-like of shape (n_pairs,)
             +1 for a similar pair, -1 for a dissimilar one; both must occur.
         calibration_params : dict, optional
@@ -237,16 +245,26 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
         self
         """
         calibration_params = as_calibration_params(calibration_params)
+        self.preprocessor_ = _inputs.check_preprocessor(self.preprocessor)
         if _is_dask_collection(pairs) or _is_dask_collection(y):
             return self._fit_dask(pairs, y, calibration_params)
-        pairs = as_pairs(pairs)
+        pairs = _inputs.check_pairs(pairs, self.preprocessor_, self)
         labels = as_pair_labels(y, pairs.shape[0])
         params = self._check_params(pairs.shape[2])
         # data at an extreme scale are scaled exactly first (see SAFE_EXPONENT)
-        scale = _power_of_two_scale(max_abs(pairs))
-        A, B, n_similar, n_dissimilar = _backend.scatter_pairs(
-            pairs, labels, params["n_threads"], scale=scale
-        )
+        if isinstance(pairs, _inputs.IndexedPairs):
+            scale = _power_of_two_scale(max_abs(pairs.X))
+            X = pairs.X * scale if scale != 1.0 else pairs.X
+            self._init_from_data(params, lambda: _inputs.pair_points(pairs) * scale)
+            A, B, n_similar, n_dissimilar = _backend.scatter_indices(
+                X, pairs.index, labels, params["n_threads"]
+            )
+        else:
+            scale = _power_of_two_scale(max_abs(pairs))
+            self._init_from_data(params, lambda: _inputs.pair_points(pairs) * scale)
+            A, B, n_similar, n_dissimilar = _backend.scatter_pairs(
+                pairs, labels, params["n_threads"], scale=scale
+            )
         check_scatter_finite(A, B)
         self._fit_scatter_pairs(A, B, n_similar, n_dissimilar, params)
         self.threshold_ = calibrated_threshold(self._distances(pairs), labels, **calibration_params)
@@ -272,7 +290,9 @@ class _PairsLearner(PairsClassifierMixin, _MetricLearner):
             raise TypeError(
                 f"fit_statistics takes a PairStatistics, got {type(statistics).__name__}"
             )
+        self.preprocessor_ = _inputs.check_preprocessor(self.preprocessor)
         params = self._check_params(statistics.n_features)
+        self._init_from_data(params, None)
         return self._fit_scatter_pairs(
             np.array(statistics.A),
             np.array(statistics.B),
@@ -336,20 +356,26 @@ def supervised_scatter(X, y, n_constraints, random_state, n_threads):
     return A, B
 
 
-class _SupervisedLearner(_MetricLearner):
-    """Fitting from examples with class labels through pairs sampled from the labels."""
+class _SupervisedLearner(MahalanobisTransformerMixin, _MetricLearner):
+    """Fitting from examples with class labels through pairs sampled from the labels.
+
+    Only these are scikit-learn transformers (``fit_transform``): the pair learners' ``fit``
+    takes pairs, which ``transform`` does not, so they have no ``fit_transform`` (as in
+    metric-learn).
+    """
 
     def fit(self, X, y):
         """Learn the metric from examples ``X`` with class labels ``y``.
 
-        ``n_constraints`` pairs are sampled from the labels, reproducibly from ``random_state``
-        (see :func:`advmetric.constraints.sample_pairs`, which returns the same pairs). Their
-        scatter matrices are formed in the compiled core straight from ``X`` and the sampled
-        row indices, in chunks: no array of pairs is built.
+        ``n_constraints`` pairs of each kind are sampled from the labels, reproducibly from
+        ``random_state`` (see :func:`advmetric.constraints.sample_pairs`, which returns the
+        same pairs). Their scatter matrices are formed in the compiled core straight from ``X``
+        and the sampled row indices, in chunks: no array of pairs is built.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or (n_samples,)
+            Examples, or with a ``preprocessor`` a 1-D array of their identifiers.
         y : array-like of shape (n_samples,)
             Class labels: at least 2 classes, and a class with at least 2 examples.
 
@@ -357,12 +383,15 @@ class _SupervisedLearner(_MetricLearner):
         -------
         self
         """
+        self.preprocessor_ = _inputs.check_preprocessor(self.preprocessor)
+        X = _inputs.check_points(X, self.preprocessor_, self)
         check_not_text(X, "X")
         X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_min_samples=2)
         params = self._check_params(X.shape[1])
         scale = _power_of_two_scale(max_abs(X))
         if scale != 1.0:  # data at an extreme scale (see SAFE_EXPONENT); exact, M is unchanged
             X = X * scale
+        self._init_from_data(params, lambda: X, y)
         A, B = supervised_scatter(X, y, self.n_constraints, self.random_state, params["n_threads"])
         return self._fit_scatter(A, B, params)
 
@@ -407,14 +436,39 @@ class AML(_PairsLearner):
         scatter matrices A (similar pairs) and B (dissimilar pairs). It keeps rank-deficient data
         (fewer pairs than features, constant or duplicated features) fittable, and barely changes
         well-posed problems.
-    init : "gmml", "identity" or array-like of shape (n_features, n_features), default "gmml"
-        Start point of every solver: GMML's closed form (the exact solution for alpha = 0), the
-        identity (the paper's Algorithm 1 starts there), or a symmetric positive definite matrix.
+    init : str or array-like, default "gmml"
+        Start point of every solver, with metric-learn's meaning of each option. "gmml": GMML's
+        closed form (the exact solution for alpha = 0; advmetric's default). "identity": the
+        identity (the paper's Algorithm 1 starts there). "covariance": the inverse covariance of the
+        distinct points of the training pairs (``numpy.linalg.LinAlgError`` when it is singular).
+        "random": a random SPD matrix, ``sklearn.datasets.make_spd_matrix`` seeded by
+        ``random_state`` (as in metric-learn). A square array (n_features, n_features) is the
+        Mahalanobis matrix M itself: it must be symmetric (else ``ValueError``) and positive
+        definite (``advmetric.exceptions.NonPSDError`` for a negative eigenvalue, ``LinAlgError``
+        when singular). An array of shape (n_components, n_features) with fewer rows than features
+        is a linear map L, as metric-learn's learners with ``n_components`` read it
+        (``n_components`` must equal its number of rows); the start is ``L^T L`` with the smallest
+        positive eigenvalue of ``L^T L`` on its null space. A square array is always read as M: for
+        a square L give ``L.T @ L``.
+        "pca", "lda" (supervised learners only) and "auto" are the linear-map starts of
+        metric-learn's learners with ``n_components`` (PCA components, LDA scalings, or
+        metric-learn's automatic choice among them and the identity), read as an L with
+        ``n_components`` rows and completed as above (PCA's rows are orthonormal, so "pca" starts at
+        the identity).
     verbose : bool, default False
         Print the objective and relative gradient norm at every iteration, then the stopping
         reason.
     n_jobs : int, optional
         Threads for the pass over the pairs and for BLAS; None or -1: all available.
+    preprocessor : array-like of shape (n_samples, n_features), callable or None, default None
+        As in metric-learn: with an array ``X``, pairs may be given as row indices
+        (n_pairs, 2) into ``X`` and points as a 1-D array of row indices; with a callable, as
+        identifiers that it turns into points (it is called once per column of identifiers and
+        must return one row per identifier). Resolved by ``fit`` into ``preprocessor_``.
+        Indices into an array are read through the indices: no (n_pairs, 2, n_features)
+        array is formed.
+    random_state : int, RandomState instance or None, default None
+        Seeds ``init="random"``; nothing else in AML is random.
 
     Attributes
     ----------
@@ -437,6 +491,8 @@ class AML(_PairsLearner):
         Why the solver stopped.
     n_features_in_ : int
         Number of features of the pairs.
+    preprocessor_ : None, ArrayIndexer or callable
+        The resolved ``preprocessor``, used by every method that takes pairs or points.
 
     See Also
     --------
@@ -470,6 +526,8 @@ class AML(_PairsLearner):
         init="gmml",
         verbose=False,
         n_jobs=None,
+        preprocessor=None,
+        random_state=None,
     ):
         self.alpha = alpha
         self.beta = beta
@@ -482,13 +540,16 @@ class AML(_PairsLearner):
         self.init = init
         self.verbose = verbose
         self.n_jobs = n_jobs
+        self.preprocessor = preprocessor
+        self.random_state = random_state
 
     def adversarial_pairs(self, pairs, y) -> np.ndarray:
         """The adversarial pairs Pi* (Eq. 9) that the learned metric generates.
 
         Parameters
         ----------
-        pairs : array-like of shape (n_pairs, 2, n_features)
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+            Pairs of points, or with a ``preprocessor`` pairs of identifiers.
         y : array-like of shape (n_pairs,)
             +1 (similar) or -1 (dissimilar).
 
@@ -506,6 +567,8 @@ class AML(_PairsLearner):
         along the dropped directions).
         """
         pairs = self._checked_pairs(pairs)
+        if isinstance(pairs, _inputs.IndexedPairs):  # the output has this size anyway
+            pairs = pairs.formed()
         labels = as_pair_labels(y, pairs.shape[0])
         beta = check_real(self.beta, "beta", low=0, low_inclusive=False)
         L = self.components_
@@ -552,6 +615,16 @@ class GMML(_PairsLearner):
         rank-deficient data fittable and barely changes well-posed problems.
     n_jobs : int, optional
         Threads for the pass over the pairs and for BLAS; None or -1: all available.
+    preprocessor : array-like of shape (n_samples, n_features), callable or None, default None
+        As in metric-learn: with an array ``X``, pairs may be given as row indices
+        (n_pairs, 2) into ``X`` and points as a 1-D array of row indices; with a callable, as
+        identifiers that it turns into points (it is called once per column of identifiers and
+        must return one row per identifier). Resolved by ``fit`` into ``preprocessor_``.
+        Indices into an array are read through the indices: no (n_pairs, 2, n_features)
+        array is formed.
+    random_state : int, RandomState instance or None, default None
+        Accepted as by every metric-learn learner (its tests and tools pass it to all); GMML's
+        closed form draws nothing at random, so it has no effect.
 
     Attributes
     ----------
@@ -580,10 +653,14 @@ class GMML(_PairsLearner):
 
     _adversarial = False
 
-    def __init__(self, *, n_components=None, reg=1e-6, n_jobs=None):
+    def __init__(
+        self, *, n_components=None, reg=1e-6, n_jobs=None, preprocessor=None, random_state=None
+    ):
         self.n_components = n_components
         self.reg = reg
         self.n_jobs = n_jobs
+        self.preprocessor = preprocessor
+        self.random_state = random_state
 
 
 class AML_Supervised(_SupervisedLearner):
@@ -600,10 +677,11 @@ class AML_Supervised(_SupervisedLearner):
     beta : float > 0, default 0.8
         Weight of the distance between the adversarial pairs and the originals in the confusion
         objective (Eq. 3): the larger beta, the closer the adversarial pairs stay.
-    n_constraints : int >= 2, optional
-        Number of sampled pairs: ``n_constraints // 2`` similar and the rest (one more when odd)
-        dissimilar. Default ``1000 c (c - 1)`` for c classes (the paper's choice), capped at
-        1,000,000 (from 33 classes on). At most 10^9.
+    n_constraints : int >= 1, optional
+        Number of sampled pairs *of each kind*, as in metric-learn: ``n_constraints`` similar
+        and ``n_constraints`` dissimilar pairs. Default ``500 c (c - 1)`` for c classes (the
+        paper's ``1000 c (c - 1)`` pairs in all), capped at 500,000 (from 33 classes on). At
+        most 5 x 10^8.
     random_state : int, RandomState instance or None, default None
         Seeds the pair sampling: the same seed gives the same pairs and the same
         ``components_``.
@@ -622,12 +700,33 @@ class AML_Supervised(_SupervisedLearner):
     reg : float >= 0, default 1e-6
         Relative ridge on the scatter matrices (see :class:`AML`); keeps rank-deficient data
         fittable and barely changes well-posed problems.
-    init : "gmml", "identity" or array-like of shape (n_features, n_features), default "gmml"
-        Start point of every solver (see :class:`AML`).
+    init : str or array-like, default "gmml"
+        Start point of every solver, with metric-learn's meaning of each option. "gmml": GMML's
+        closed form (the exact solution for alpha = 0; advmetric's default). "identity": the
+        identity (the paper's Algorithm 1 starts there). "covariance": the inverse covariance
+        of ``X`` (``numpy.linalg.LinAlgError`` when it is singular). "random": a random SPD
+        matrix, ``sklearn.datasets.make_spd_matrix`` seeded by ``random_state`` (as in
+        metric-learn). A square array (n_features, n_features) is the Mahalanobis matrix M
+        itself: it must be symmetric (else ``ValueError``) and positive definite
+        (``advmetric.exceptions.NonPSDError`` for a negative eigenvalue, ``LinAlgError`` when
+        singular). An array of shape (n_components, n_features) with fewer rows than features
+        is a linear map L, as metric-learn's learners with ``n_components`` read it
+        (``n_components`` must equal its number of rows); the start is ``L^T L`` with the
+        smallest positive eigenvalue of ``L^T L`` on its null space. A square array is always
+        read as M: for a square L give ``L.T @ L``.
+        "pca", "lda" (supervised learners only) and "auto" are the linear-map starts of
+        metric-learn's learners with ``n_components`` (PCA components, LDA scalings, or
+        metric-learn's automatic choice among them and the identity), read as an L with
+        ``n_components`` rows and completed as above (PCA's rows are orthonormal, so "pca" starts at
+        the identity).
     verbose : bool, default False
         Print the objective and relative gradient norm at every iteration.
     n_jobs : int, optional
         Threads for the pass over the pairs and for BLAS; None or -1: all available.
+    preprocessor : array-like of shape (n_samples, n_features), callable or None, default None
+        As in metric-learn: with an array or a callable, ``fit`` and ``transform`` also take a
+        1-D array of identifiers (row indices into the array, or what the callable turns into
+        points). Resolved by ``fit`` into ``preprocessor_``.
 
     Attributes
     ----------
@@ -679,6 +778,7 @@ class AML_Supervised(_SupervisedLearner):
         init="gmml",
         verbose=False,
         n_jobs=None,
+        preprocessor=None,
     ):
         self.alpha = alpha
         self.beta = beta
@@ -693,6 +793,7 @@ class AML_Supervised(_SupervisedLearner):
         self.init = init
         self.verbose = verbose
         self.n_jobs = n_jobs
+        self.preprocessor = preprocessor
 
 
 class GMML_Supervised(_SupervisedLearner):
@@ -703,9 +804,10 @@ class GMML_Supervised(_SupervisedLearner):
 
     Parameters
     ----------
-    n_constraints : int >= 2, optional
-        Number of sampled pairs: ``n_constraints // 2`` similar and the rest dissimilar. Default
-        ``1000 c (c - 1)`` for c classes, capped at 1,000,000. At most 10^9.
+    n_constraints : int >= 1, optional
+        Number of sampled pairs *of each kind* (as in metric-learn): ``n_constraints`` similar
+        and ``n_constraints`` dissimilar. Default ``500 c (c - 1)`` for c classes, capped at
+        500,000. At most 5 x 10^8.
     random_state : int, RandomState instance or None, default None
         Seeds the pair sampling.
     n_components : int, optional
@@ -714,6 +816,10 @@ class GMML_Supervised(_SupervisedLearner):
         Relative ridge on the scatter matrices (see :class:`GMML`).
     n_jobs : int, optional
         Threads for the pass over the pairs and for BLAS; None or -1: all available.
+    preprocessor : array-like of shape (n_samples, n_features), callable or None, default None
+        As in metric-learn: with an array or a callable, ``fit`` and ``transform`` also take a
+        1-D array of identifiers (row indices into the array, or what the callable turns into
+        points). Resolved by ``fit`` into ``preprocessor_``.
 
     Attributes
     ----------
@@ -734,10 +840,18 @@ class GMML_Supervised(_SupervisedLearner):
     _adversarial = False
 
     def __init__(
-        self, *, n_constraints=None, random_state=None, n_components=None, reg=1e-6, n_jobs=None
+        self,
+        *,
+        n_constraints=None,
+        random_state=None,
+        n_components=None,
+        reg=1e-6,
+        n_jobs=None,
+        preprocessor=None,
     ):
         self.n_constraints = n_constraints
         self.random_state = random_state
         self.n_components = n_components
         self.reg = reg
         self.n_jobs = n_jobs
+        self.preprocessor = preprocessor

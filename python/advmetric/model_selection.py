@@ -23,7 +23,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.validation import validate_data
 
 from . import _backend
-from ._mahalanobis import MahalanobisMixin
+from ._mahalanobis import MahalanobisTransformerMixin
 from ._progress import progress
 from ._validation import check_int, check_not_text, check_real
 from .constraints import encode_classes
@@ -66,7 +66,7 @@ def _warm_start_order(n_alphas: int, n_betas: int) -> list[tuple[int, int]]:
     return order
 
 
-class AML_SupervisedCV(MahalanobisMixin, BaseEstimator):
+class AML_SupervisedCV(MahalanobisTransformerMixin, BaseEstimator):
     """AML_Supervised with alpha and beta chosen by cross-validated k-NN accuracy.
 
     For every fold of ``cv`` and every ``(alpha, beta)`` of the grid ``alphas x betas``, AML is
