@@ -177,6 +177,18 @@ def _expected_shape(tuple_size) -> str:
     return f"(n_tuples, {tuple_size or 'tuple_size'}, n_features)"
 
 
+def _check_tuples(array, tuple_size, label: str, expected: str, context: str) -> None:
+    """The tuple size (axis 1) and non-emptiness of tuples given as points or identifiers."""
+    if tuple_size is not None and array.shape[1] != tuple_size:
+        raise ValueError(
+            f"{label} must have shape {expected}{context}: tuples of {tuple_size} element(s) "
+            f"were expected, got tuples of {array.shape[1]} element(s) (shape {array.shape})"
+        )
+    if array.shape[0] == 0:
+        name = label.split()[0]
+        raise ValueError(f"{name} is empty{context}: at least one tuple is needed")
+
+
 def _formed_tuples(array, tuple_size, context: str, name: str) -> np.ndarray:
     array = as_float_array(array, name)
     if array.ndim != 3:
@@ -184,14 +196,7 @@ def _formed_tuples(array, tuple_size, context: str, name: str) -> np.ndarray:
             f"a 3D array of formed tuples {_expected_shape(tuple_size)} was expected{context}, "
             f"found a {array.ndim}D array of shape {array.shape}"
         )
-    if tuple_size is not None and array.shape[1] != tuple_size:
-        raise ValueError(
-            f"{name} must have shape {_expected_shape(tuple_size)}{context}: tuples of "
-            f"{tuple_size} element(s) were expected, got tuples of {array.shape[1]} element(s) "
-            f"(shape {array.shape})"
-        )
-    if array.shape[0] == 0:
-        raise ValueError(f"{name} is empty{context}: at least one tuple is needed")
+    _check_tuples(array, tuple_size, name, _expected_shape(tuple_size), context)
     if array.shape[2] == 0:
         raise ValueError(f"{name} has no features{context}")
     return array
@@ -231,14 +236,7 @@ def check_pairs(pairs, preprocessor, estimator=None, tuple_size=2, name="pairs")
                 f"expected{context}, found a 2D array of shape {array.shape}: reshape your "
                 "data, or set a preprocessor to give tuples as indices"
             )
-        if tuple_size is not None and array.shape[1] != tuple_size:
-            raise ValueError(
-                f"{name} of identifiers must have shape (n, {tuple_size}){context}: tuples of "
-                f"{tuple_size} element(s) were expected, got tuples of {array.shape[1]} "
-                f"element(s) (shape {array.shape})"
-            )
-        if array.shape[0] == 0:
-            raise ValueError(f"{name} is empty{context}: at least one tuple is needed")
+        _check_tuples(array, tuple_size, f"{name} of identifiers", f"(n, {tuple_size})", context)
         if isinstance(preprocessor, ArrayIndexer):
             index = _as_row_indices(array, preprocessor.X.shape[0])
             if tuple_size == 2:
