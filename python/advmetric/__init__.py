@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import _backend, aml, reference
+from ._config import show_config
 from ._core import __version__
 from ._result import SolveResult
 from .estimators import AML, GMML, AML_Supervised, GMML_Supervised
@@ -22,4 +23,5 @@ __all__ = [
     "__version__",
     "aml",
     "reference",
+    "show_config",
 ]

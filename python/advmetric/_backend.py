@@ -124,3 +124,10 @@ def statistics_blas_threads(n_threads: int, d: int):
     thread; above it the pass gathers serially and BLAS threads the update.
     """
     return blas_threads(1 if d <= _core.MAX_PRIVATE_SCATTER_DIM else n_threads)
+
+
+def build_info() -> dict:
+    """How the compiled core was built: version, compiler, OpenMP (and its default thread count),
+    Eigen's version and the SIMD instruction sets it compiled in. ``_core.build_info()``; modules
+    other than this one reach the core through here."""
+    return _core.build_info()
