@@ -134,6 +134,36 @@ SolverKind solver_kind(const std::string& name) {
   throw py::value_error("unknown solver '" + name + "'");
 }
 
+// How this module was built, for advmetric.show_config() and bug reports. The compiler's identity
+// comes from CMake (ADVMETRIC_COMPILER_*); the rest is read from the headers this file compiled with.
+#ifndef ADVMETRIC_COMPILER_ID
+#define ADVMETRIC_COMPILER_ID "unknown"
+#define ADVMETRIC_COMPILER_VERSION "unknown"
+#endif
+#ifndef ADVMETRIC_NATIVE_BUILD
+#define ADVMETRIC_NATIVE_BUILD 0
+#endif
+py::dict build_info() {
+  py::dict info;
+  info["version"] = ADVMETRIC_VERSION;
+  info["compiler_id"] = ADVMETRIC_COMPILER_ID;
+  info["compiler_version"] = ADVMETRIC_COMPILER_VERSION;
+  info["cxx_standard"] = static_cast<long>(__cplusplus);
+  info["native"] = ADVMETRIC_NATIVE_BUILD != 0;  // -march=native: this CPU only
+  info["openmp"] = has_openmp();
+#ifdef _OPENMP
+  info["openmp_version"] = static_cast<long>(_OPENMP);  // yyyymm of the supported specification
+  info["openmp_max_threads"] = omp_get_max_threads();
+#else
+  info["openmp_version"] = py::none();
+  info["openmp_max_threads"] = 1;
+#endif
+  info["eigen_version"] = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
+                          "." + std::to_string(EIGEN_MINOR_VERSION);
+  info["simd"] = Eigen::SimdInstructionSetsInUse();
+  return info;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -144,6 +174,7 @@ PYBIND11_MODULE(_core, m) {
       std::min({blas::min_size(blas::Work::kProduct), blas::min_size(blas::Work::kSpectral),
                 blas::min_size(blas::Work::kScatterPass)});
   m.def("has_openmp", &has_openmp, "Whether the extension was built with OpenMP.");
+  m.def("build_info", &build_info, "How the extension was built: compiler, OpenMP, Eigen, SIMD.");
   m.def(
       "_set_blas",
       [m](const py::dict& capsules) {

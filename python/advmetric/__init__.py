@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import _backend, aml, reference
 from ._backend import __version__
+from ._config import show_config
 from ._result import SolveResult
 from .estimators import AML, GMML, AML_Supervised, GMML_Supervised
 from .model_selection import AML_SupervisedCV
@@ -22,4 +23,5 @@ __all__ = [
     "__version__",
     "aml",
     "reference",
+    "show_config",
 ]

@@ -342,3 +342,22 @@ def symmetric_eigh(M, n_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
     _, limit = _plan_for("dense", M.shape[0], n_threads)
     with limit:
         return np.linalg.eigh(M)
+
+
+# -- what the core is -------------------------------------------------------------------------
+
+
+def build_info() -> dict:
+    """How the compiled core was built: version, compiler, OpenMP (and its default thread count),
+    Eigen's version and the SIMD instruction sets it compiled in."""
+    return _core.build_info()
+
+
+def core_path() -> str:
+    """The file of the compiled core."""
+    return _core.__file__
+
+
+def blas_active() -> bool:
+    """Whether the core calls BLAS/LAPACK routines (SciPy's) rather than Eigen's own kernels."""
+    return _core.blas_active()
