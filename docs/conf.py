@@ -14,7 +14,7 @@ import advmetric
 
 project = "advmetric"
 author = "The advmetric developers"
-copyright = "2026, The advmetric developers"  # noqa: A001 (Sphinx reads this name)
+copyright = "2026, The advmetric developers"
 release = advmetric.__version__
 version = ".".join(release.split(".")[:2])
 
