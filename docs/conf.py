@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import advmetric
 
@@ -38,8 +39,24 @@ exclude_patterns = [
     "auto_examples/*.zip",
     "auto_examples/*.md5",
     "auto_examples/*.json",
+    "generated/CHANGELOG.md",  # included by changelog.md, not a page of its own
 ]
 templates_path = ["_templates"]
+
+# --- The changelog page includes the repository's CHANGELOG.md when there is one -----------------
+_HERE = Path(__file__).resolve().parent
+_changelog = _HERE.parent / "CHANGELOG.md"
+if _changelog.exists():
+    _lines = _changelog.read_text(encoding="utf-8").splitlines()
+    if _lines and _lines[0].startswith("# "):
+        _lines = _lines[1:]  # changelog.md has its own title
+    _changelog_text = "\n".join(_lines) + "\n"
+else:
+    _changelog_text = "No release has been made yet: the changelog starts with the first release.\n"
+(_HERE / "generated").mkdir(exist_ok=True)
+_target = _HERE / "generated" / "CHANGELOG.md"
+if not _target.exists() or _target.read_text(encoding="utf-8") != _changelog_text:
+    _target.write_text(_changelog_text, encoding="utf-8")  # rewritten only on change: no rebuild
 
 # --- MyST: Markdown pages, with $...$ / $$...$$ math as in docs/math.md -------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
