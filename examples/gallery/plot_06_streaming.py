@@ -89,9 +89,8 @@ print(f"fit(pairs) vs fit_statistics(indices): relative difference {difference:.
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 axes[0].plot(np.array(seen) / 1e3, peaks, "o-", label=f"chunks of {chunk:,} pairs")
-axes[0].axhline(
-    n_pairs * 2 * d * 8 / 2**20, color="tab:red", ls="--", label="(n, 2, d) float64 array"
-)
+whole = n_pairs * 2 * d * 8 / 2**20  # MiB of all pairs as one (n, 2, d) float64 array
+axes[0].axhline(whole, color="tab:red", ls="--", label="all pairs as one (n, 2, d) array")
 axes[0].set_xlabel("pairs seen (thousands)")
 axes[0].set_ylabel("peak Python heap per update (MiB)")
 axes[0].set_yscale("log")
