@@ -7,6 +7,7 @@ none, so intersphinx is left out on purpose.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from pathlib import Path
@@ -70,6 +71,39 @@ autosummary_imported_members = False
 autodoc_default_options = {"members": False}
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
 add_module_names = False
+
+# The methods each class page lists (the class template reads this): our own public methods,
+# including those of our mixins. scikit-learn's generic ones (get_params, set_*_request, ...) are
+# left out: their docstrings cross-reference labels of scikit-learn's documentation. Computed here
+# because Sphinx 9's autosummary passes class templates an empty ``methods`` list.
+_SKLEARN_METHODS = {
+    "get_metadata_routing",
+    "get_params",
+    "set_params",
+    "set_output",
+    "fit_transform",
+    "get_feature_names_out",
+}
+
+
+def _public_methods(cls) -> list[str]:
+    return [
+        name
+        for name, value in inspect.getmembers(cls)
+        if not name.startswith("_")
+        and (inspect.isfunction(value) or inspect.ismethod(value))
+        and name not in _SKLEARN_METHODS
+        and not (name.startswith("set_") and name.endswith("_request"))
+    ]
+
+
+autosummary_context = {
+    "public_methods": {
+        f"advmetric.{name}": _public_methods(getattr(advmetric, name))
+        for name in advmetric.__all__
+        if inspect.isclass(getattr(advmetric, name))
+    }
+}
 
 # numpydoc's member tables would pull in scikit-learn's inherited docstrings (set_*_request,
 # get_metadata_routing), whose cross-references point to labels that do not exist here. Methods
