@@ -47,10 +47,13 @@ for d in dims:
             best_time(reference.solve, A, B, 1.0, 0.8, repeats=1),
         )
     )
-    result = aml.solve(A, B, 1.0, 0.8)
+    # The two solvers take their own number of iterations to the same tolerance; both are printed,
+    # so that a ratio is not mistaken for a per-iteration speed-up.
+    ours, theirs = aml.solve(A, B, 1.0, 0.8), reference.solve(A, B, 1.0, 0.8)
     print(
         f"d = {d:3}: statistics {rows[-1][1] / rows[-1][0]:5.1f}x faster, "
-        f"solve {rows[-1][3] / rows[-1][2]:5.1f}x faster ({result.n_iter} iterations)"
+        f"solve {rows[-1][3] / rows[-1][2]:5.1f}x faster "
+        f"(iterations: {ours.n_iter} compiled, {theirs.n_iter} reference)"
     )
 times = np.array(rows) * 1e3
 
@@ -65,16 +68,16 @@ except ImportError:
     print("metric-learn is not installed: its learners are left out of the plot")
 
 peer_times = {}
-ours = None
+ours_fit = None
 if metric_learn is not None:
     X = rng.standard_normal((500, 16))
     labels = (X[:, 0] > 0).astype(int)
     for name in ["MMC_Supervised", "ITML_Supervised"]:
         learner = getattr(metric_learn, name)
         peer_times[name] = best_time(learner().fit, X, labels, repeats=1)
-    ours = best_time(advmetric.AML_Supervised(random_state=0).fit, X, labels)
+    ours_fit = best_time(advmetric.AML_Supervised(random_state=0).fit, X, labels)
     for name, seconds in peer_times.items():
-        print(f"{name}: {seconds / ours:.0f}x the time of AML_Supervised (500 x 16)")
+        print(f"{name}: {seconds / ours_fit:.0f}x the time of AML_Supervised (500 x 16)")
 
 # %%
 # Times per call (best of a few), log scale.
@@ -99,7 +102,7 @@ fig.tight_layout()
 if peer_times:
     fig, ax = plt.subplots(figsize=(5, 3))
     names = ["AML_Supervised", *peer_times]
-    ax.barh(names, [ours * 1e3, *(t * 1e3 for t in peer_times.values())])
+    ax.barh(names, [ours_fit * 1e3, *(t * 1e3 for t in peer_times.values())])
     ax.set_xscale("log")
     ax.set_xlabel("fit time (ms), 500 examples x 16 features")
     fig.tight_layout()
