@@ -34,7 +34,6 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = [
     "_build",
-    "_readme_proposal.md",  # the proposed README, swapped in by hand; not a page of the site
     "auto_examples/*.ipynb",
     "auto_examples/*.py",
     "auto_examples/*.zip",

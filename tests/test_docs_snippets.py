@@ -15,7 +15,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-README_PROPOSAL = DOCS / "_readme_proposal.md"
 
 FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 SKIP = re.compile(r"<!--\s*skip-snippet:\s*(\S.*?)\s*-->\s*$")
@@ -34,12 +33,7 @@ def snippets(path: Path) -> list[tuple[int, str, str | None]]:
 
 
 def markdown_files() -> list[Path]:
-    files = sorted(DOCS.glob("*.md"))
-    # README.md is being replaced by docs/_readme_proposal.md (tested as one of docs/*.md); once
-    # the proposal has been moved to README.md, README.md is tested here.
-    if not README_PROPOSAL.exists():
-        files.insert(0, ROOT / "README.md")
-    return files
+    return [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 
 
 @pytest.mark.parametrize(

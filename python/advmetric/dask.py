@@ -5,11 +5,18 @@ to a :class:`~advmetric.statistics.PairStatistics` (two d x d matrices and two c
 partial statistics are merged in a tree, so workers never exchange pairs, only d x d matrices.
 Fit an estimator on the result with ``fit_statistics``.
 
-Example
--------
+Examples
+--------
 >>> import dask.array as da
+>>> import numpy as np
+>>> from advmetric import AML
 >>> from advmetric.dask import pair_statistics
->>> stats = pair_statistics(pairs, y).compute()  # pairs: (n, 2, d) dask array, y: (n,)
+>>> rng = np.random.default_rng(0)
+>>> pairs = da.from_array(rng.standard_normal((1000, 2, 3)), chunks=250)  # 4 blocks of pairs
+>>> y = np.where(np.arange(1000) % 2 == 0, 1, -1)
+>>> stats = pair_statistics(pairs, y).compute()
+>>> stats
+PairStatistics(n_features=3, n_similar=500, n_dissimilar=500)
 >>> model = AML().fit_statistics(stats)
 """
 
