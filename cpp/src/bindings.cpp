@@ -307,6 +307,17 @@ PYBIND11_MODULE(_core, m) {
             py::array_t<double>(out.relative_gradient.size(), out.relative_gradient.data());
         result["converged"] = out.converged;
         result["message"] = out.message;
+        const WorkCounters& c = out.counters;
+        py::dict counters;
+        counters["eigendecompositions"] = c.eigendecompositions;
+        counters["svds"] = c.svds;
+        counters["choleskys"] = c.choleskys;
+        counters["gemm_calls"] = c.gemm_calls;
+        counters["objective_evaluations"] = c.objective_evaluations;
+        counters["gradient_evaluations"] = c.gradient_evaluations;
+        counters["hessian_vector_products"] = c.hessian_vector_products;
+        counters["iterations"] = c.iterations;
+        result["counters"] = counters;
         return result;
       },
       py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"), py::arg("solver") = "lbfgs",
