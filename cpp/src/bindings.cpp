@@ -11,6 +11,7 @@
 
 #include <advmetric/adversarial.hpp>
 #include <advmetric/gmml.hpp>
+#include <advmetric/hessian.hpp>
 #include <advmetric/objective.hpp>
 #include <advmetric/solver.hpp>
 #include <advmetric/spectral.hpp>
@@ -104,6 +105,7 @@ SolverKind solver_kind(const std::string& name) {
   if (name == "lbfgs") return SolverKind::LBFGS;
   if (name == "pgd") return SolverKind::PGD;
   if (name == "paper") return SolverKind::Paper;
+  if (name == "newton-cg") return SolverKind::Newton;
   throw py::value_error("unknown solver '" + name + "'");
 }
 
@@ -213,6 +215,23 @@ PYBIND11_MODULE(_core, m) {
         return to_numpy(e.gradient);
       },
       py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"));
+
+  m.def(
+      "hessian_vector",
+      [](const DoubleArray& M_in, const DoubleArray& A_in, const DoubleArray& B_in, double alpha, double beta,
+         const DoubleArray& V_in) {
+        const Matrix M = square_matrix(M_in, "M"), A = square_matrix(A_in, "A"), B = square_matrix(B_in, "B"),
+                     V = square_matrix(V_in, "V");
+        check_same_size(M, A, "M", "A"), check_same_size(M, B, "M", "B"), check_same_size(M, V, "M", "V");
+        Matrix H;
+        {
+          py::gil_scoped_release release;
+          H = hessian_vector(M, A, B, alpha, beta, V);
+        }
+        return to_numpy(H);
+      },
+      py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"), py::arg("V"),
+      "The Hessian of D at M applied to the symmetric part of V.");
 
   m.def(
       "gradient_pairwise",

@@ -358,10 +358,10 @@ class AML(_PairsLearner):
     n_components : int, optional
         Number of rows of ``components_``: the learned M is truncated to its ``n_components``
         largest eigenvalues. All features by default.
-    solver : {"auto", "lbfgs", "pgd", "paper"}, default "auto"
-        "auto" (= "lbfgs") and "pgd" decrease the objective monotonically without tuning;
-        "paper" is the paper's Algorithm 1 (projected gradient with the fixed step ``step``),
-        which may diverge on unscaled data. See :func:`advmetric.aml.solve`.
+    solver : {"auto", "newton-cg", "lbfgs", "pgd", "paper"}, default "auto"
+        "auto" (= "newton-cg"), "lbfgs" and "pgd" decrease the objective monotonically without
+        tuning; "paper" is the paper's Algorithm 1 (projected gradient with the fixed step
+        ``step``), which may diverge on unscaled data. See :func:`advmetric.aml.solve`.
     max_iter : int >= 1, default 1000
         Iteration limit; a ``ConvergenceWarning`` is issued when it stops the solver.
     tol : float > 0, default 1e-8
@@ -577,7 +577,7 @@ class AML_Supervised(_SupervisedLearner):
     n_components : int, optional
         Number of rows of ``components_`` (output dimension of ``transform``): the learned M is
         truncated to its ``n_components`` largest eigenvalues. All features by default.
-    solver : {"auto", "lbfgs", "pgd", "paper"}, default "auto"
+    solver : {"auto", "newton-cg", "lbfgs", "pgd", "paper"}, default "auto"
         See :class:`AML`.
     max_iter : int >= 1, default 1000
         Iteration limit; a ``ConvergenceWarning`` is issued when it stops the solver.

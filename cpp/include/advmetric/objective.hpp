@@ -134,6 +134,7 @@ class Evaluator {
     out.value = out.relative_gradient = std::numeric_limits<double>::infinity();
     if (!M.allFinite()) return;
     const Eigensystem& eig = eigensolver_.compute(M);
+    last_ = &eig;
     const Vector& l = eig.values;
     const Matrix& U = eig.vectors;
     if (!positive_definite(l)) return;
@@ -187,11 +188,20 @@ class Evaluator {
     }
   }
 
+  // What the last evaluation computed and the Hessian (hessian.hpp) reuses, valid after a feasible
+  // evaluation until the next one: M's eigensystem, the lower triangles of U^T A U and U^T B U,
+  // and, when a basis T was given with the gradient, T^T U.
+  const Eigensystem& eigensystem() const { return *last_; }
+  const Matrix& A_in_eigenbasis() const { return A_eig_; }
+  const Matrix& B_in_eigenbasis() const { return B_eig_; }
+  const Matrix& basis_rotation() const { return rotation_; }
+
  private:
   const ScatterOperand& A_;
   const ScatterOperand& B_;
   double alpha_, beta_;
   SymmetricEigensolver eigensolver_;
+  const Eigensystem* last_ = nullptr;
   Matrix work_, A_eig_, B_eig_, G_half_, rotation_;
   std::vector<AdversarialSpectrum::Factors> factors_;
   Vector root_, inverse_;

@@ -10,13 +10,15 @@
 
 #include "gmml.hpp"
 #include "lbfgs.hpp"
+#include "newton.hpp"
 #include "pgd.hpp"
 #include "solver_problem.hpp"
 
 namespace advmetric {
 
 // Minimises D over SPD M for scatter matrices A, B (ridged here with options.reg). Without `init`
-// LBFGS and PGD start from GMML's closed form (the exact minimiser for alpha = 0) and Paper from I.
+// LBFGS, Newton and PGD start from GMML's closed form (the exact minimiser for alpha = 0) and Paper
+// from I.
 inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double beta,
                          const std::optional<Matrix>& init, const SolverOptions& options,
                          const IterationCallback& callback = {}) {
@@ -39,8 +41,8 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
     M0 = *init;
   } else if (options.kind == SolverKind::Paper) {
     M0 = Matrix::Identity(A.rows(), A.cols());
-  } else if (options.kind == SolverKind::LBFGS) {
-    closed_form = gmml_solution(A_r, B_r);  // its factors give LBFGS's first coordinates
+  } else if (options.kind == SolverKind::LBFGS || options.kind == SolverKind::Newton) {
+    closed_form = gmml_solution(A_r, B_r);  // its factors give the first scaled coordinates
     M0 = std::move(closed_form->M);
   } else {
     M0 = gmml(A_r, B_r);
@@ -59,6 +61,13 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
       if (closed_form)
         coordinates = detail::scaled_coordinates(std::move(*closed_form), problem.weight_of_B());
       detail::lbfgs(problem, M0, std::move(coordinates), out);
+      break;
+    }
+    case SolverKind::Newton: {
+      std::optional<detail::ScaledCoordinates> coordinates;
+      if (closed_form)
+        coordinates = detail::scaled_coordinates(std::move(*closed_form), problem.weight_of_B());
+      detail::newton(problem, M0, std::move(coordinates), alpha, beta, out);
       break;
     }
     case SolverKind::PGD:

@@ -71,6 +71,8 @@ class Problem {
     evaluator_(M, true, e, basis);
   }
   const Matrix& A() const { return A_.matrix(); }
+  // The evaluator, whose last evaluation's pieces the Hessian reuses.
+  const Evaluator& evaluator() const { return evaluator_; }
   // c B, where c = 1 + alpha beta^2 / (2 + beta)^2 is D's weight on tr(B M^{-1}).
   double weight_of_B() const { return 1 + alpha_ * beta_ * beta_ / ((2 + beta_) * (2 + beta_)); }
   Matrix weighted_B() const { return weight_of_B() * B_.matrix(); }
