@@ -1,7 +1,8 @@
 // Newton-CG for D(M), the solver of "newton-cg": truncated conjugate gradients on the exact Hessian
-// (hessian.hpp), preconditioned by GMML's Hessian, then the backtracking line search of
-// line_search.hpp along the Newton direction, so every iterate is SPD and D decreases
-// monotonically (up to its rounding).
+// (hessian.hpp, plus the term of the affine-invariant curve the step follows, see
+// CoordinateHessian), preconditioned by GMML's Hessian, then the backtracking line search of
+// line_search.hpp along that curve, so every iterate is SPD and D decreases monotonically (up to
+// its rounding).
 //
 // The iteration works in the coordinates of lbfgs.hpp (M = T X T^T, ScaledCoordinates), where
 // GMML's Hessian is diagonal, W_jk -> (lambda_j + lambda_k) W_jk at the point the coordinates
@@ -30,29 +31,69 @@ namespace detail {
 constexpr int kMaxConjugateGradient = 25;
 constexpr int kRefreshAfterConjugateGradient = 8;
 
-// The Hessian of D with respect to X (M = T X T^T) at the point last evaluated by `problem`:
-// W -> T^T U [H (U^T T W T^T U)]~ U^T T, with R = U^T T from the evaluation.
+// The second-order model of D along the affine-invariant curve of step W from X (M = T X T^T),
+//   X(t) = X + t W + (t^2 / 2) W X^{-1} W,
+// which agrees with the geodesic X^{1/2} exp(t X^{-1/2} W X^{-1/2}) X^{1/2} to second order and
+// stays positive definite for every t: X(t) = (X^{1/2} + (t/2) W X^{-1/2})(...)^T + (t^2/4) W X^{-1} W.
+// Its Hessian is the Hessian of D plus the curve's term sym(G W X^{-1}) (G the gradient): along
+// this curve D is much closer to quadratic than along straight lines (GMML's part becomes a sum of
+// cosh-like terms instead of x + 1/x), so Newton's steps go further from GMML's start.
+//
+// Everything is done in M's eigenbasis with R = U^T T from the evaluation (T^T U is the
+// evaluator's rotation), so a product costs two congruences, the Hessian's d x 5d product and one
+// d x d product for the curve's term.
 class CoordinateHessian {
  public:
   void prepare(const Evaluator& evaluator, double alpha, double beta) {
-    H_.prepare(evaluator.eigensystem().values, evaluator.A_in_eigenbasis(), evaluator.B_in_eigenbasis(), alpha,
-               beta);
+    const Vector& l = evaluator.eigensystem().values;
+    H_.prepare(l, evaluator.A_in_eigenbasis(), evaluator.B_in_eigenbasis(), alpha, beta);
     R_transpose_ = &evaluator.basis_rotation();  // T^T U
     R_ = R_transpose_->transpose();
+    inverse_ = l.cwiseInverse();
+    // The gradient in the eigenbasis, from its lower triangle with halved diagonal.
+    const Matrix& half = evaluator.half_gradient_in_eigenbasis();
+    const Index d = l.size();
+    G_eig_.resize(d, d);
+    for (Index k = 0; k < d; ++k) {
+      G_eig_(k, k) = 2 * half(k, k);
+      for (Index j = k + 1; j < d; ++j) G_eig_(j, k) = G_eig_(k, j) = half(j, k);
+    }
+    // X^{-1} = T^T M^{-1} T = S S^T with S = T^T U diag(l)^{-1/2}.
+    S_ = *R_transpose_ * inverse_.cwiseSqrt().asDiagonal();
   }
+
+  // out = (Hessian of D in X + the curve's term) W.
   void apply(const Matrix& W, Matrix& out) {
     half_ = W;
     half_.diagonal() *= 0.5;
     congruence_of_half_lower_into(V_eig_, work_, R_, half_);  // U^T T W T^T U
     H_.apply_in_eigenbasis(V_eig_, H_eig_);
+    multiply_into(GV_, G_eig_, false, V_eig_, false);
+    const Index d = W.rows();
+    for (Index k = 0; k < d; ++k) {
+      for (Index j = k; j < d; ++j) {
+        const double term = 0.5 * (GV_(j, k) * inverse_[k] + GV_(k, j) * inverse_[j]);
+        H_eig_(j, k) += term;
+        if (j != k) H_eig_(k, j) += term;
+      }
+    }
     H_eig_.diagonal() *= 0.5;
     congruence_of_half_lower_into(out, work_, *R_transpose_, H_eig_);
+  }
+
+  // C = W X^{-1} W / 2, the curve's second-order term in X.
+  void curvature(const Matrix& W, Matrix& C) {
+    multiply_into(WS_, W, false, S_, false);
+    multiply_into(C, WS_, false, WS_, true);
+    C *= 0.5;
+    symmetrize(C);
   }
 
  private:
   HessianOperator H_;
   const Matrix* R_transpose_ = nullptr;
-  Matrix R_, half_, V_eig_, H_eig_, work_;
+  Vector inverse_;
+  Matrix R_, S_, G_eig_, half_, V_eig_, H_eig_, GV_, WS_, work_;
 };
 
 inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoordinates> start_coordinates,
@@ -87,7 +128,7 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
   }
 
   CoordinateHessian hessian;
-  Matrix W, r, z, p, Hp, P_half, P_M, M_next, work;
+  Matrix W, r, z, p, Hp, P_half, P_M, C, C_M, M_next, work;
   bool refresh = false, retried = false;
   for (int it = first; it <= opt.max_iter; ++it) {
     if (refresh) {
@@ -142,9 +183,14 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
     P_half = W;
     P_half.diagonal() *= 0.5;
     congruence_of_half_lower_into(P_M, work, T, P_half);  // the step in M, T W T^T
+    hessian.curvature(W, C);
+    P_half = C;
+    P_half.diagonal() *= 0.5;
+    congruence_of_half_lower_into(C_M, work, T, P_half);  // and the curve's term, T C T^T
+    const CurvedPath curve{C_M, C};
 
-    const StepSearch search =
-        backtrack(problem, M, P_M, W, &T, cur, slope, M_next, next, [&] { return feasible_step_limit(X, W); });
+    const StepSearch search = backtrack(
+        problem, M, P_M, W, &T, cur, slope, M_next, next, [&] { return feasible_step_limit(X, W); }, &curve);
     const bool stalled =
         !search.accepted || search.t * P_M.norm() <= std::numeric_limits<double>::epsilon() * M.norm();
     if (stalled && !retried) {
@@ -166,7 +212,7 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
                     number(cur.relative_gradient);
       return;
     }
-    X += search.t * W;
+    X += search.t * W + (search.t * search.t) * C;
     std::swap(M, M_next);
     std::swap(cur, next);
     if (problem.record(out, M, cur, it)) return;

@@ -188,13 +188,16 @@ class Evaluator {
     }
   }
 
-  // What the last evaluation computed and the Hessian (hessian.hpp) reuses, valid after a feasible
-  // evaluation until the next one: M's eigensystem, the lower triangles of U^T A U and U^T B U,
-  // and, when a basis T was given with the gradient, T^T U.
+  // What the last evaluation computed and the Newton solver (newton.hpp) reuses, valid after a
+  // feasible evaluation until the next one: M's eigensystem, the lower triangles of U^T A U and
+  // U^T B U, and, when the gradient was asked for, the gradient in the eigenbasis and (with a basis
+  // T) T^T U.
   const Eigensystem& eigensystem() const { return *last_; }
   const Matrix& A_in_eigenbasis() const { return A_eig_; }
   const Matrix& B_in_eigenbasis() const { return B_eig_; }
   const Matrix& basis_rotation() const { return rotation_; }
+  // The gradient U^T grad D U: its lower triangle, the diagonal halved.
+  const Matrix& half_gradient_in_eigenbasis() const { return G_half_; }
 
  private:
   const ScatterOperand& A_;
