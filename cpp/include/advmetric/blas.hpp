@@ -2,7 +2,7 @@
 // SciPy ships when the Python layer hands us its routines, else through Eigen.
 //
 // Wheels cannot assume AVX2/FMA (no -march=native), so Eigen's own GEMM runs on SSE2 kernels and
-// its eigensolver is ~3x slower than LAPACK's dsyevd at d >= 512. SciPy's OpenBLAS picks its
+// its eigensolver falls well behind LAPACK's dsyevd at large d. SciPy's OpenBLAS picks its
 // kernels at run time. Its routines arrive as function pointers (SciPy's cython_blas /
 // cython_lapack capsules), so nothing is linked at build time and Eigen remains the fallback.
 #pragma once
@@ -59,10 +59,9 @@ inline bool available() {
 }
 
 // Below these sizes Eigen's kernels are as fast or faster (call overhead, small-matrix paths).
-// kMinEigenDim: on this project's 2-core AVX-512 machines dsyevd took 0.26-0.36 ms at d = 64 and
-// Eigen's SelfAdjointEigenSolver 0.45 ms (on an AVX2 machine Eigen was ahead there); they meet
-// near d = 32. The same switch serves dgesdd against Eigen's BDCSVD (GMML's closed form once per
-// fit): the whole closed form took 0.68 ms against 1.26 ms at d = 64.
+// kMinEigenDim: dsyevd and Eigen's SelfAdjointEigenSolver meet near d = 32 on the 2-core AVX-512
+// machines this was measured on (on AVX2 Eigen stays ahead a little longer). The same switch
+// serves dgesdd against Eigen's BDCSVD (GMML's closed form, once per fit).
 constexpr Index kMinGemmDim = 24;
 constexpr Index kMinEigenDim = 32;
 constexpr Index kMinScatterDim = 128;  // below it, OpenMP threads with Eigen's rank update win

@@ -235,8 +235,8 @@ inline void lbfgs(Problem& problem, const Matrix& M0, std::optional<ScaledCoordi
     P_half.diagonal() *= 0.5;
     congruence_of_half_lower_into(P_M, work, T, P_half);
 
-    const StepSearch search =
-        backtrack(problem, M, P_M, P, &T, cur, slope, M_next, next, [&] { return feasible_step_limit(X, P); });
+    const StepSearch search = backtrack(problem, M, P_M, P, &T, cur, slope, M_next, next,
+                                        [&] { return feasible_step_limit(X, P); });
     const double t = search.t;
     const bool accepted = search.accepted;
     if (accepted) X_next = X + t * P;

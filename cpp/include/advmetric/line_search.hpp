@@ -50,9 +50,9 @@ struct CurvedPath {
 };
 
 template <class FeasibleLimit>
-StepSearch backtrack(Problem& problem, const Matrix& M, const Matrix& P_M, const Matrix& P, const Matrix* basis,
-                     const Evaluation& cur, double slope, Matrix& M_next, Evaluation& next,
-                     FeasibleLimit&& feasible_limit, const CurvedPath* curve = nullptr) {
+StepSearch backtrack(Problem& problem, const Matrix& M, const Matrix& P_M, const Matrix& P,
+                     const Matrix* basis, const Evaluation& cur, double slope, Matrix& M_next,
+                     Evaluation& next, FeasibleLimit&& feasible_limit, const CurvedPath* curve = nullptr) {
   StepSearch search;
   double& t = search.t;
   bool capped = false;
