@@ -25,6 +25,7 @@
 
 #include <cmath>
 #include <complex>
+#include <vector>
 
 #include "blas.hpp"
 #include "counters.hpp"
@@ -39,60 +40,67 @@ class HessianOperator {
                double beta) {
     const Index d = l.size();
     d_ = d;
-    l_ = l;
     const double s = std::sqrt(2 / beta);
-    weight_plus_ = alpha * std::sqrt(8 * beta) / 4;  // w s^3 / 4 = alpha beta^2 (2 / beta)^{3/2} / 4
-    weight_minus_ = 1 + alpha * beta * beta / ((2 + beta) * (2 + beta));
-    zeta_.resize(d);
+    // w s^3 / 4 = alpha beta^2 (2 / beta)^{3/2} / 4, without forming s^3 (it overflows for tiny beta)
+    const double weight_plus = alpha * std::sqrt(8 * beta) / 4;
+    const double weight_minus = 1 + alpha * beta * beta / ((2 + beta) * (2 + beta));
+    using Complex = std::complex<double>;
+    std::vector<Complex> zeta(static_cast<size_t>(d));
+    // Diagonal scalings of the right-hand blocks [diag(Re zeta) A~, diag(Im zeta) A~,
+    // diag(Re zeta^2) A~, diag(Im zeta^2) A~, diag(1/l) B~]: each product V~ diag(x) S~ is then one
+    // block of V~ [blocks].
+    Matrix scale(d, 5);
     for (Index j = 0; j < d; ++j) {
       const double t = l[j] / s;
       // 1 / (t - i) = (t + i) / (1 + t^2), written so that no square overflows for huge t.
-      zeta_[j] = {1 / (t + 1 / t), 1 / (1 + t * t)};
+      const double re = 1 / (t + 1 / t), im = 1 / (1 + t * t);
+      zeta[j] = {re, im};
+      scale.row(j) << re, im, re * re - im * im, 2 * re * im, 1 / l[j];
     }
-    // Right-hand blocks [diag(Re zeta) A~, diag(Im zeta) A~, diag(Re zeta^2) A~,
-    // diag(Im zeta^2) A~, diag(1/l) B~]: each product V~ diag(x) S~ is then one block of V~ blocks.
+    full_ = A_eig_lower;
+    fill_upper_from_lower(full_);
     blocks_.resize(d, 5 * d);
+    for (int b = 0; b < 4; ++b) blocks_.middleCols(b * d, d) = scale.col(b).asDiagonal() * full_;
+    full_ = B_eig_lower;
+    fill_upper_from_lower(full_);
+    blocks_.middleCols(4 * d, d) = scale.col(4).asDiagonal() * full_;
+    // With S1 = P1 + P1^T, P1 = V~ Z A~, and S2 likewise with Z^2, the (j, k) entry of the
+    // product is a linear combination of Re S1, Im S1, Re S2, Im S2 and (Y + Y^T), Y = V~ L^{-1} B~,
+    // with coefficients that depend on (j, k) only and are symmetric in them:
+    //   h_+ part: -2 Re(zz S1) + Im(zz (zeta_j + zeta_k) S1) / 2 + Im(zz S2) / 2, zz = zeta_j zeta_k.
+    // So the product is Q + Q^T with Q = sum_b coefficient_b o P_b: no transposed reads per entry.
+    for (auto& c : coefficients_) c.resize(d, d);
     for (Index k = 0; k < d; ++k) {
-      for (Index m = 0; m < d; ++m) {
-        const double a = m >= k ? A_eig_lower(m, k) : A_eig_lower(k, m);
-        const double b = m >= k ? B_eig_lower(m, k) : B_eig_lower(k, m);
-        const std::complex<double> z = zeta_[m], z2 = z * z;
-        blocks_(m, k) = z.real() * a;
-        blocks_(m, d + k) = z.imag() * a;
-        blocks_(m, 2 * d + k) = z2.real() * a;
-        blocks_(m, 3 * d + k) = z2.imag() * a;
-        blocks_(m, 4 * d + k) = b / l[m];
+      for (Index j = 0; j < d; ++j) {
+        const Complex zz = zeta[j] * zeta[k], zzs = zz * (zeta[j] + zeta[k]);
+        coefficients_[0](j, k) = weight_plus * (-2 * zz.real() + 0.5 * zzs.imag());
+        coefficients_[1](j, k) = weight_plus * (2 * zz.imag() + 0.5 * zzs.real());
+        coefficients_[2](j, k) = weight_plus * 0.5 * zz.imag();
+        coefficients_[3](j, k) = weight_plus * 0.5 * zz.real();
+        coefficients_[4](j, k) = weight_minus / l[j] / l[k];
       }
     }
+  }
+
+  // Q with [H V]~ = Q + Q^T for V~ = `V_eig` (symmetric), in M's eigenbasis.
+  void half_in_eigenbasis(const Matrix& V_eig, Matrix& Q) {
+    ++work_counters().hessian_vector_products;
+    const Index d = d_;
+    multiply_into(products_, V_eig, false, blocks_, false);  // V~ [blocks]: d x 5d
+    Q = coefficients_[0].cwiseProduct(products_.middleCols(0, d));
+    for (int b = 1; b < 5; ++b) Q += coefficients_[b].cwiseProduct(products_.middleCols(b * d, d));
   }
 
   // out = [H V]~ for V~ = `V_eig` (symmetric), both in M's eigenbasis; `out` is symmetric.
   void apply_in_eigenbasis(const Matrix& V_eig, Matrix& out) {
-    ++work_counters().hessian_vector_products;
-    const Index d = d_;
-    multiply_into(products_, V_eig, false, blocks_, false);  // V~ [blocks]: d x 5d
-    out.resize(d, d);
-    using Complex = std::complex<double>;
-    auto entry = [&](Index block, Index j, Index k) { return products_(j, block * d + k); };
-    for (Index k = 0; k < d; ++k) {
-      for (Index j = k; j < d; ++j) {
-        // S1 = V~ Z A~ + A~ Z V~ and S2 = V~ Z^2 A~ + A~ Z^2 V~ at (j, k); (V~ Z A~)^T = A~ Z V~.
-        const Complex S1(entry(0, j, k) + entry(0, k, j), entry(1, j, k) + entry(1, k, j));
-        const Complex S2(entry(2, j, k) + entry(2, k, j), entry(3, j, k) + entry(3, k, j));
-        const Complex zz = zeta_[j] * zeta_[k];
-        const double plus = -2 * (zz * S1).real() + 0.5 * (zz * ((zeta_[j] + zeta_[k]) * S1 + S2)).imag();
-        const double minus = (entry(4, j, k) + entry(4, k, j)) / l_[j] / l_[k];
-        out(j, k) = out(k, j) = weight_plus_ * plus + weight_minus_ * minus;
-      }
-    }
+    half_in_eigenbasis(V_eig, half_);
+    out = half_ + half_.transpose();
   }
 
  private:
   Index d_ = 0;
-  Vector l_;
-  Eigen::Matrix<std::complex<double>, Eigen::Dynamic, 1> zeta_;
-  double weight_plus_ = 0, weight_minus_ = 1;
-  Matrix blocks_, products_;
+  Matrix coefficients_[5];
+  Matrix full_, blocks_, products_, half_;
 };
 
 // H V at M for symmetric V (the whole product, for tests and the Python reference check).

@@ -67,16 +67,11 @@ class CoordinateHessian {
     half_ = W;
     half_.diagonal() *= 0.5;
     congruence_of_half_lower_into(V_eig_, work_, R_, half_);  // U^T T W T^T U
-    H_.apply_in_eigenbasis(V_eig_, H_eig_);
+    H_.half_in_eigenbasis(V_eig_, Q_);
+    // The curve's term sym(G~ V~ L^{-1}) = Q' + Q'^T with Q' = G~ V~ L^{-1} / 2.
     multiply_into(GV_, G_eig_, false, V_eig_, false);
-    const Index d = W.rows();
-    for (Index k = 0; k < d; ++k) {
-      for (Index j = k; j < d; ++j) {
-        const double term = 0.5 * (GV_(j, k) * inverse_[k] + GV_(k, j) * inverse_[j]);
-        H_eig_(j, k) += term;
-        if (j != k) H_eig_(k, j) += term;
-      }
-    }
+    Q_ += GV_ * (0.5 * inverse_).asDiagonal();
+    H_eig_ = Q_ + Q_.transpose();
     H_eig_.diagonal() *= 0.5;
     congruence_of_half_lower_into(out, work_, *R_transpose_, H_eig_);
   }
@@ -93,7 +88,7 @@ class CoordinateHessian {
   HessianOperator H_;
   const Matrix* R_transpose_ = nullptr;
   Vector inverse_;
-  Matrix R_, S_, G_eig_, half_, V_eig_, H_eig_, GV_, WS_, work_;
+  Matrix R_, S_, G_eig_, half_, V_eig_, Q_, H_eig_, GV_, WS_, work_;
 };
 
 inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoordinates> start_coordinates,
