@@ -176,3 +176,33 @@ def test_adversarial_pairs_with_huge_eigenvalues():
     # is 1 in float64)
     diff = moved[y == 1, 0] - moved[y == 1, 1]
     np.testing.assert_allclose(diff[:, 0], (pairs[y == 1, 0] - pairs[y == 1, 1])[:, 0])
+
+
+@pytest.mark.parametrize("which", ["A", "B"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda A, B: aml.objective(np.eye(3), A, B, 1.0, 0.8),
+        lambda A, B: aml.gradient(np.eye(3), A, B, 1.0, 0.8),
+        lambda A, B: aml.gmml(A, B),
+        lambda A, B: aml.solve(A, B, 1.0, 0.8),
+        lambda A, B: aml.ridge(A, B, 1e-3),
+    ],
+    ids=["objective", "gradient", "gmml", "solve", "ridge"],
+)
+def test_indefinite_scatter_matrices_are_named(which, call):
+    """A and B are sums of outer products: an indefinite one is an error saying so (not "A is
+    singular", not a negative objective)."""
+    A = np.diag([3.0, 2.0, 1.0])
+    B = np.diag([1.0, 2.0, 3.0])
+    bad = np.diag([1.0, 2.0, -0.5])
+    args = (bad, B) if which == "A" else (A, bad)
+    with pytest.raises(ValueError, match=f"{which} must be positive semi-definite"):
+        call(*args)
+
+
+def test_singular_scatter_matrices_are_still_accepted():
+    A = np.diag([1.0, 1.0, 0.0])  # fewer pairs than features: singular, not indefinite
+    B = np.diag([1.0, 2.0, 3.0])
+    assert np.isfinite(aml.objective(np.eye(3), A, B, 1.0, 0.8))
+    assert aml.solve(A, B, 1.0, 0.8, reg=1e-3).converged

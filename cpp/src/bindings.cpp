@@ -12,6 +12,7 @@
 #include <Eigen/Eigenvalues>
 #include <advmetric/adversarial.hpp>
 #include <advmetric/gmml.hpp>
+#include <advmetric/hessian.hpp>
 #include <advmetric/objective.hpp>
 #include <advmetric/solver.hpp>
 #include <advmetric/spectral.hpp>
@@ -59,14 +60,33 @@ Matrix checked_symmetric(const DoubleArray& a, const char* name) {
   return 0.5 * (m + m.transpose());
 }
 
+std::string format_number(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g", x);
+  return text;
+}
+
+// A scatter matrix is a sum of outer products: positive semi-definite. An indefinite one would give
+// a meaningless D(M) (possibly negative), so the array API's A and B are checked. The estimators
+// build A and B themselves and skip the check. Callers that already hold a Cholesky factor (the
+// definite case) pass it as `factored`; only a matrix without one costs an eigenvalue check.
+void check_positive_semidefinite(const Matrix& S, const char* name, bool factored = false) {
+  if (factored || S.size() == 0 || Eigen::LLT<Matrix>(S).info() == Eigen::Success) return;
+  const Vector l = Eigen::SelfAdjointEigenSolver<Matrix>(S, Eigen::EigenvaluesOnly).eigenvalues();
+  if (l.minCoeff() < -1e-10 * std::max(l.cwiseAbs().maxCoeff(), 1e-300)) {
+    throw py::value_error(std::string(name) +
+                          " must be positive semi-definite (a sum of outer products of pair "
+                          "differences); its smallest eigenvalue is " +
+                          format_number(l.minCoeff()));
+  }
+}
+
 // Why an evaluation of D(M) failed: M not positive definite, or a value beyond float64.
 [[noreturn]] void throw_infeasible(const Matrix& M) {
   const Vector l = Eigen::SelfAdjointEigenSolver<Matrix>(M, Eigen::EigenvaluesOnly).eigenvalues();
   if (!(l.allFinite() && l.minCoeff() > 0)) {
-    char smallest[32];
-    std::snprintf(smallest, sizeof smallest, "%.3g", l.size() ? l.minCoeff() : 0.0);
-    throw py::value_error(std::string("M must be symmetric positive definite (smallest eigenvalue ") +
-                          smallest + ")");
+    throw py::value_error("M must be symmetric positive definite (smallest eigenvalue " +
+                          format_number(l.size() ? l.minCoeff() : 0.0) + ")");
   }
   throw py::value_error("D(M) is not finite in float64: alpha, beta or the scale of M, A and B is too large");
 }
@@ -127,10 +147,70 @@ py::tuple scatter(const Pairs& view, const std::int8_t* labels, int n_threads) {
   return py::make_tuple(to_numpy(s.A), to_numpy(s.B), s.n_similar, s.n_dissimilar);
 }
 
+// M, A and B of one evaluation of D, checked in the order the array API documents (A, B, then M
+// against A's size), A and B with their Cholesky factors where they have one.
+struct Problem {
+  Matrix M;
+  ScatterOperand A, B;
+};
+
+Problem checked_problem(const DoubleArray& M_in, const DoubleArray& A_in, const DoubleArray& B_in,
+                        bool check_scatter) {
+  Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
+  check_same_size(A, B, "A", "B");
+  Matrix M = checked_symmetric(M_in, "M");
+  check_same_size(A, M, "A", "M");
+  // The factorisations need no Python: without the GIL (an error raised here is a C++ exception,
+  // translated once the GIL is back).
+  py::gil_scoped_release release;
+  Problem p{std::move(M), ScatterOperand(std::move(A)), ScatterOperand(std::move(B))};
+  if (check_scatter) {
+    check_positive_semidefinite(p.A.matrix(), "A", p.A.factored());
+    check_positive_semidefinite(p.B.matrix(), "B", p.B.factored());
+  }
+  return p;
+}
+
+Evaluation evaluate_checked(const Problem& p, double alpha, double beta, bool with_gradient) {
+  Evaluation e;
+  {
+    py::gil_scoped_release release;
+    e = evaluate(p.M, p.A, p.B, alpha, beta, with_gradient);
+  }
+  if (!e.feasible) throw_infeasible(p.M);
+  return e;
+}
+
+// A and B for GMML and the solver, checked once.
+std::pair<Matrix, Matrix> checked_scatter_pair(const DoubleArray& A_in, const DoubleArray& B_in,
+                                               bool check_scatter) {
+  Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
+  check_same_size(A, B, "A", "B");
+  if (check_scatter) {
+    py::gil_scoped_release release;  // as in checked_problem
+    check_positive_semidefinite(A, "A"), check_positive_semidefinite(B, "B");
+  }
+  return {std::move(A), std::move(B)};
+}
+
+py::dict counters_dict(const WorkCounters& c) {
+  py::dict counters;
+  counters["eigendecompositions"] = c.eigendecompositions;
+  counters["svds"] = c.svds;
+  counters["choleskys"] = c.choleskys;
+  counters["gemm_calls"] = c.gemm_calls;
+  counters["objective_evaluations"] = c.objective_evaluations;
+  counters["gradient_evaluations"] = c.gradient_evaluations;
+  counters["hessian_vector_products"] = c.hessian_vector_products;
+  counters["iterations"] = c.iterations;
+  return counters;
+}
+
 SolverKind solver_kind(const std::string& name) {
   if (name == "lbfgs") return SolverKind::LBFGS;
   if (name == "pgd") return SolverKind::PGD;
   if (name == "paper") return SolverKind::Paper;
+  if (name == "newton-cg") return SolverKind::Newton;
   throw py::value_error("unknown solver '" + name + "'");
 }
 
@@ -164,10 +244,9 @@ py::dict build_info() {
   return info;
 }
 
-}  // namespace
+// -- one register_* function per concept --------------------------------------------------------
 
-PYBIND11_MODULE(_core, m) {
-  m.doc() = "advmetric compiled kernels (C++17, Eigen, OpenMP). Use advmetric.aml, which validates inputs.";
+void register_build(py::module_& m) {
   m.attr("__version__") = ADVMETRIC_VERSION;
   m.attr("MAX_PRIVATE_SCATTER_DIM") = kMaxPrivateScatterDim;
   m.attr("BLAS_FROM_DIM") =
@@ -210,7 +289,9 @@ PYBIND11_MODULE(_core, m) {
       "Switch the BLAS/LAPACK path on or off (off: Eigen's kernels everywhere).");
   m.def("blas_active", &blas::available, "Whether BLAS/LAPACK routines are set and enabled.");
   m.def("max_threads", [] { return thread_count(0, 1 << 30); }, "Threads used when n_threads <= 0.");
+}
 
+void register_statistics(py::module_& m) {
   m.def(
       "pair_statistics",
       [](const DoubleArray& pairs, const LabelArray& y, int n_threads) {
@@ -219,7 +300,6 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("pairs"), py::arg("y"), py::arg("n_threads") = 0,
       "(A, B, n_similar, n_dissimilar) from (n, 2, d) pairs and int8 labels in {-1, +1}.");
-
   m.def(
       "pair_statistics_indices",
       [](const DoubleArray& X, const IndexArray& index, const LabelArray& y, int n_threads) {
@@ -228,7 +308,9 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("X"), py::arg("index_pairs"), py::arg("y"), py::arg("n_threads") = 0,
       "(A, B, n_similar, n_dissimilar) from rows of X paired by an (n, 2) int64 index array.");
+}
 
+void register_adversarial(py::module_& m) {
   m.def(
       "adversarial_pairs",
       [](const DoubleArray& M_in, const DoubleArray& pairs, const LabelArray& y, double beta, int n_threads) {
@@ -245,59 +327,52 @@ PYBIND11_MODULE(_core, m) {
         return out;
       },
       py::arg("M"), py::arg("pairs"), py::arg("y"), py::arg("beta"), py::arg("n_threads") = 0);
+}
 
+void register_objective(py::module_& m) {
   m.def(
       "objective",
-      [](const DoubleArray& M_in, const DoubleArray& A_in, const DoubleArray& B_in, double alpha,
-         double beta) {
-        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
-        const Matrix M = checked_symmetric(M_in, "M");
-        check_same_size(M, A, "M", "A"), check_same_size(M, B, "M", "B");
-        Evaluation e;
-        {
-          py::gil_scoped_release release;
-          e = evaluate(M, ScatterOperand(A), ScatterOperand(B), alpha, beta, false);
-        }
-        if (!e.feasible) throw_infeasible(M);
-        return e.value;
+      [](const DoubleArray& M, const DoubleArray& A, const DoubleArray& B, double alpha, double beta,
+         bool check_scatter) {
+        return evaluate_checked(checked_problem(M, A, B, check_scatter), alpha, beta, false).value;
       },
-      py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"));
-
+      py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"),
+      py::arg("check_scatter") = true, "D(M).");
   m.def(
       "gradient",
-      [](const DoubleArray& M_in, const DoubleArray& A_in, const DoubleArray& B_in, double alpha,
-         double beta) {
-        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
-        const Matrix M = checked_symmetric(M_in, "M");
-        check_same_size(M, A, "M", "A"), check_same_size(M, B, "M", "B");
-        Evaluation e;
-        {
-          py::gil_scoped_release release;
-          e = evaluate(M, ScatterOperand(A), ScatterOperand(B), alpha, beta, true);
-        }
-        if (!e.feasible) throw_infeasible(M);
-        return to_numpy(e.gradient);
+      [](const DoubleArray& M, const DoubleArray& A, const DoubleArray& B, double alpha, double beta,
+         bool check_scatter) {
+        return to_numpy(
+            evaluate_checked(checked_problem(M, A, B, check_scatter), alpha, beta, true).gradient);
       },
-      py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"));
-
+      py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"),
+      py::arg("check_scatter") = true, "grad D(M).");
   m.def(
       "evaluate",
-      [](const DoubleArray& M_in, const DoubleArray& A_in, const DoubleArray& B_in, double alpha,
-         double beta) {
-        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
-        const Matrix M = checked_symmetric(M_in, "M");
-        check_same_size(M, A, "M", "A"), check_same_size(M, B, "M", "B");
-        Evaluation e;
-        {
-          py::gil_scoped_release release;
-          e = evaluate(M, ScatterOperand(A), ScatterOperand(B), alpha, beta, true);
-        }
-        if (!e.feasible) throw_infeasible(M);
+      [](const DoubleArray& M, const DoubleArray& A, const DoubleArray& B, double alpha, double beta,
+         bool check_scatter) {
+        const Evaluation e = evaluate_checked(checked_problem(M, A, B, check_scatter), alpha, beta, true);
         return py::make_tuple(e.value, to_numpy(e.gradient), e.relative_gradient);
       },
       py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"),
+      py::arg("check_scatter") = true,
       "(D(M), grad D(M), ||M^{1/2} grad M^{1/2}||_F / D(M)) from one eigendecomposition.");
-
+  m.def(
+      "hessian_vector",
+      [](const DoubleArray& M_in, const DoubleArray& A_in, const DoubleArray& B_in, double alpha, double beta,
+         const DoubleArray& V_in, bool check_scatter) {
+        const Problem p = checked_problem(M_in, A_in, B_in, check_scatter);
+        const Matrix V = square_matrix(V_in, "V");
+        check_same_size(p.M, V, "M", "V");
+        Matrix H;
+        {
+          py::gil_scoped_release release;
+          H = hessian_vector(p.M, p.A.matrix(), p.B.matrix(), alpha, beta, V);
+        }
+        return to_numpy(H);
+      },
+      py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"), py::arg("V"),
+      py::arg("check_scatter") = true, "The Hessian of D at M applied to the symmetric part of V.");
   m.def(
       "gradient_pairwise",
       [](const DoubleArray& M_in, const DoubleArray& pairs, const LabelArray& y, double alpha, double beta,
@@ -315,7 +390,9 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("M"), py::arg("pairs"), py::arg("y"), py::arg("alpha"), py::arg("beta"),
       py::arg("n_threads") = 0);
+}
 
+void register_spectral(py::module_& m) {
   m.def(
       "project_spd",
       [](const DoubleArray& M_in, double eps) {
@@ -328,22 +405,21 @@ PYBIND11_MODULE(_core, m) {
         return to_numpy(P);
       },
       py::arg("M"), py::arg("eps"));
+}
 
+void register_gmml(py::module_& m) {
   m.def(
       "ridge",
-      [](const DoubleArray& A_in, const DoubleArray& B_in, double reg) {
-        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
-        check_same_size(A, B, "A", "B");
+      [](const DoubleArray& A_in, const DoubleArray& B_in, double reg, bool check_scatter) {
+        const auto [A, B] = checked_scatter_pair(A_in, B_in, check_scatter);
         auto [A_r, B_r] = ridge(A, B, reg);
         return py::make_tuple(to_numpy(A_r), to_numpy(B_r));
       },
-      py::arg("A"), py::arg("B"), py::arg("reg"));
-
+      py::arg("A"), py::arg("B"), py::arg("reg"), py::arg("check_scatter") = true);
   m.def(
       "gmml",
-      [](const DoubleArray& A_in, const DoubleArray& B_in, double reg) {
-        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
-        check_same_size(A, B, "A", "B");
+      [](const DoubleArray& A_in, const DoubleArray& B_in, double reg, bool check_scatter) {
+        const auto [A, B] = checked_scatter_pair(A_in, B_in, check_scatter);
         Matrix M;
         {
           py::gil_scoped_release release;
@@ -352,16 +428,17 @@ PYBIND11_MODULE(_core, m) {
         }
         return to_numpy(M);
       },
-      py::arg("A"), py::arg("B"), py::arg("reg") = 0.0);
+      py::arg("A"), py::arg("B"), py::arg("reg") = 0.0, py::arg("check_scatter") = true);
+}
 
+void register_solver(py::module_& m) {
   m.def(
       "solve",
       [](const DoubleArray& A_in, const DoubleArray& B_in, double alpha, double beta,
          const std::string& solver, int max_iter, double tol, double reg,
          const std::optional<DoubleArray>& init_in, double step, double eig_floor, int memory,
-         const py::object& callback) {
-        const Matrix A = checked_symmetric(A_in, "A"), B = checked_symmetric(B_in, "B");
-        check_same_size(A, B, "A", "B");
+         const py::object& callback, bool check_scatter) {
+        const auto [A, B] = checked_scatter_pair(A_in, B_in, check_scatter);
         std::optional<Matrix> init;
         if (init_in) {
           init = square_matrix(*init_in, "init");
@@ -391,10 +468,24 @@ PYBIND11_MODULE(_core, m) {
             py::array_t<double>(out.relative_gradient.size(), out.relative_gradient.data());
         result["converged"] = out.converged;
         result["message"] = out.message;
+        result["counters"] = counters_dict(out.counters);
         return result;
       },
-      py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"), py::arg("solver") = "lbfgs",
+      py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"), py::arg("solver") = "newton-cg",
       py::arg("max_iter") = 1000, py::arg("tol") = 1e-8, py::arg("reg") = 0.0, py::arg("init") = py::none(),
       py::arg("step") = 1e-3, py::arg("eig_floor") = 1e-12, py::arg("memory") = 10,
-      py::arg("callback") = py::none());
+      py::arg("callback") = py::none(), py::arg("check_scatter") = true);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "advmetric compiled kernels (C++17, Eigen, OpenMP); reached through advmetric._backend.";
+  register_build(m);
+  register_statistics(m);
+  register_adversarial(m);
+  register_objective(m);
+  register_spectral(m);
+  register_gmml(m);
+  register_solver(m);
 }

@@ -264,23 +264,36 @@ def gradient_pairwise(M, pairs, labels, alpha: float, beta: float, n_threads: in
         return _core.gradient_pairwise(_doubles(M), pairs, _labels(labels), alpha, beta, openmp)
 
 
-def objective(M, A, B, alpha: float, beta: float) -> float:
+# ``check_scatter``: the core checks that A and B are positive semi-definite. The array API asks for
+# it (A and B come from the user); the estimators, which build A and B from pairs, do not.
+
+
+def objective(M, A, B, alpha: float, beta: float, check_scatter: bool = True) -> float:
     _, limit = _plan_for("dense", A.shape[0], 0)
     with limit:
-        return _core.objective(_doubles(M), _doubles(A), _doubles(B), alpha, beta)
+        return _core.objective(_doubles(M), _doubles(A), _doubles(B), alpha, beta, check_scatter)
 
 
-def gradient(M, A, B, alpha: float, beta: float) -> np.ndarray:
+def gradient(M, A, B, alpha: float, beta: float, check_scatter: bool = True) -> np.ndarray:
     _, limit = _plan_for("dense", A.shape[0], 0)
     with limit:
-        return _core.gradient(_doubles(M), _doubles(A), _doubles(B), alpha, beta)
+        return _core.gradient(_doubles(M), _doubles(A), _doubles(B), alpha, beta, check_scatter)
 
 
-def evaluate(M, A, B, alpha: float, beta: float) -> tuple[float, np.ndarray, float]:
+def evaluate(M, A, B, alpha: float, beta: float, check_scatter: bool = True):
     """``(D(M), grad D(M), ||M^{1/2} grad M^{1/2}||_F / D)`` from one eigendecomposition."""
     _, limit = _plan_for("dense", A.shape[0], 0)
     with limit:
-        return _core.evaluate(_doubles(M), _doubles(A), _doubles(B), alpha, beta)
+        return _core.evaluate(_doubles(M), _doubles(A), _doubles(B), alpha, beta, check_scatter)
+
+
+def hessian_vector(M, A, B, alpha: float, beta: float, V, check_scatter: bool = True):
+    """The Hessian of D at M applied to the symmetric part of V."""
+    _, limit = _plan_for("dense", A.shape[0], 0)
+    with limit:
+        return _core.hessian_vector(
+            _doubles(M), _doubles(A), _doubles(B), alpha, beta, _doubles(V), check_scatter
+        )
 
 
 def project_spd(M, eps: float) -> np.ndarray:
@@ -289,19 +302,19 @@ def project_spd(M, eps: float) -> np.ndarray:
         return _core.project_spd(_doubles(M), eps)
 
 
-def ridge(A, B, reg: float) -> tuple[np.ndarray, np.ndarray]:
+def ridge(A, B, reg: float, check_scatter: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """``(A + reg tr(A)/d I, B + reg tr(B)/d I)``."""
-    return _core.ridge(_doubles(A), _doubles(B), reg)
+    return _core.ridge(_doubles(A), _doubles(B), reg, check_scatter)
 
 
-def gmml(A, B, reg: float, n_threads: int = 0) -> np.ndarray:
+def gmml(A, B, reg: float, n_threads: int = 0, check_scatter: bool = True) -> np.ndarray:
     _, limit = _plan_for("dense", A.shape[0], n_threads)
     with limit:
-        return _core.gmml(_doubles(A), _doubles(B), reg)
+        return _core.gmml(_doubles(A), _doubles(B), reg, check_scatter)
 
 
 #: What ``solver="auto"`` runs.
-DEFAULT_SOLVER = "lbfgs"
+DEFAULT_SOLVER = "newton-cg"
 
 
 def solve(

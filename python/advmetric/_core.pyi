@@ -41,6 +41,14 @@ def gradient(
     alpha: float,
     beta: float,
 ) -> NDArray[np.float64]: ...
+def hessian_vector(
+    M: NDArray[np.float64],
+    A: NDArray[np.float64],
+    B: NDArray[np.float64],
+    alpha: float,
+    beta: float,
+    V: NDArray[np.float64],
+) -> NDArray[np.float64]: ...
 def gradient_pairwise(
     M: NDArray[np.float64],
     pairs: NDArray[np.float64],

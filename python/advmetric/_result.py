@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,6 +25,12 @@ class SolveResult:
         True when the relative gradient norm reached ``tol``.
     message : str
         Why the solver stopped, in words.
+    counters : dict
+        The work the solve did, for benchmarks: ``eigendecompositions``, ``svds``,
+        ``choleskys``, ``gemm_calls`` (O(d^3) BLAS-class products), ``objective_evaluations``,
+        ``gradient_evaluations``, ``hessian_vector_products`` and ``iterations``, counted from
+        the ridge through GMML's start to the end. Empty when the implementation does not count
+        (:mod:`advmetric.reference`).
     """
 
     M: np.ndarray
@@ -33,3 +39,4 @@ class SolveResult:
     gradient_norm_history: np.ndarray
     converged: bool
     message: str
+    counters: dict = field(default_factory=dict)

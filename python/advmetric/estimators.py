@@ -161,10 +161,11 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
 
     def _closed_form(self, A, B, params) -> np.ndarray:
         reg = params["reg"]
-        M = _backend.gmml(A, B, reg, params["n_threads"])
-        A_r, B_r = _backend.ridge(A, B, reg)
+        # A and B are sums of outer products built here: the core need not check them
+        M = _backend.gmml(A, B, reg, params["n_threads"], check_scatter=False)
+        A_r, B_r = _backend.ridge(A, B, reg, check_scatter=False)
         # D(M) and the relative gradient norm ||M^{1/2} grad M^{1/2}||_F / D, as aml.solve reports
-        value, _, relative_gradient = _backend.evaluate(M, A_r, B_r, 0.0, 1.0)
+        value, _, relative_gradient = _backend.evaluate(M, A_r, B_r, 0.0, 1.0, check_scatter=False)
         self.n_iter_ = 0
         self.converged_ = True
         self.objective_history_ = np.array([value])
@@ -180,7 +181,7 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
             if init == "identity":
                 init = np.eye(d)
             elif solver == "paper":  # the core starts "paper" at I unless told otherwise
-                init = _backend.gmml(A, B, params["reg"], params["n_threads"])
+                init = _backend.gmml(A, B, params["reg"], params["n_threads"], check_scatter=False)
             else:  # aml.solve's own start for "auto", "lbfgs" and "pgd" is GMML
                 init = None
         name = type(self).__name__
@@ -208,6 +209,7 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
                 reg=params["reg"],
                 init=init,
                 callback=callback,
+                check_scatter=False,
             )
         )
         self.n_iter_ = result.n_iter
@@ -420,10 +422,10 @@ class AML(_PairsLearner):
     n_components : int, optional
         Number of rows of ``components_``: the learned M is truncated to its ``n_components``
         largest eigenvalues. All features by default.
-    solver : {"auto", "lbfgs", "pgd", "paper"}, default "auto"
-        "auto" (= "lbfgs") and "pgd" decrease the objective monotonically without tuning;
-        "paper" is the paper's Algorithm 1 (projected gradient with the fixed step ``step``),
-        which may diverge on unscaled data. See :func:`advmetric.aml.solve`.
+    solver : {"auto", "newton-cg", "lbfgs", "pgd", "paper"}, default "auto"
+        "auto" (= "newton-cg"), "lbfgs" and "pgd" decrease the objective monotonically without
+        tuning; "paper" is the paper's Algorithm 1 (projected gradient with the fixed step
+        ``step``), which may diverge on unscaled data. See :func:`advmetric.aml.solve`.
     max_iter : int >= 1, default 1000
         Iteration limit; a ``ConvergenceWarning`` is issued when it stops the solver.
     tol : float > 0, default 1e-8
@@ -688,7 +690,7 @@ class AML_Supervised(_SupervisedLearner):
     n_components : int, optional
         Number of rows of ``components_`` (output dimension of ``transform``): the learned M is
         truncated to its ``n_components`` largest eigenvalues. All features by default.
-    solver : {"auto", "lbfgs", "pgd", "paper"}, default "auto"
+    solver : {"auto", "newton-cg", "lbfgs", "pgd", "paper"}, default "auto"
         See :class:`AML`.
     max_iter : int >= 1, default 1000
         Iteration limit; a ``ConvergenceWarning`` is issued when it stops the solver.

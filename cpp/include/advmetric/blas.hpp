@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "counters.hpp"
 
 namespace advmetric {
 namespace blas {
@@ -99,6 +100,7 @@ inline void multiply_into(Matrix& C, const Matrix& X, bool tx, const Matrix& Y, 
   const Index m = tx ? X.cols() : X.rows(), k = tx ? X.rows() : X.cols();
   const Index n = ty ? Y.rows() : Y.cols();
   C.resize(m, n);
+  ++work_counters().gemm_calls;
   if (!blas::use(blas::Work::kProduct, std::min({m, n, k}))) {
     if (tx && ty) {
       C.noalias() = X.transpose() * Y.transpose();
@@ -126,6 +128,7 @@ inline void multiply_into(Matrix& C, const Matrix& X, bool tx, const Matrix& Y, 
 inline void rows_times_symmetric_into(RowMatrix& out, const RowMatrix& rows, Index m, const Matrix& S) {
   const Index d = S.rows();
   if (m == 0) return;
+  ++work_counters().gemm_calls;
   if (!blas::use(blas::Work::kProduct, d)) {
     out.topRows(m).noalias() = rows.topRows(m) * S;
     return;
@@ -172,6 +175,7 @@ inline Matrix from_basis(const Matrix& U, const Matrix& Y) {
 // (numerically) positive definite.
 inline std::optional<Matrix> cholesky_lower(const Matrix& S) {
   const Index d = S.rows();
+  ++work_counters().choleskys;
   if (!blas::use(blas::Work::kProduct, d)) {
     Eigen::LLT<Matrix> llt(S);
     if (llt.info() != Eigen::Success) return std::nullopt;
@@ -208,6 +212,7 @@ inline void to_basis_factored_into(Matrix& out, Matrix& W, const Matrix& L, cons
                                    bool lower_only = false) {
   const Index d = U.rows();
   out.resize(d, d);
+  work_counters().gemm_calls += 2;
   if (!blas::use(blas::Work::kProduct, d)) {
     W.noalias() = L.transpose().triangularView<Eigen::Upper>() * U;
     out.setZero();
@@ -232,6 +237,7 @@ inline void congruence_of_half_lower_into(Matrix& out, Matrix& W, const Matrix& 
                                           bool lower_only = false) {
   const Index d = T.rows();
   out.resize(d, d);
+  work_counters().gemm_calls += 2;
   if (!blas::use(blas::Work::kProduct, d)) {
     W.noalias() = T * S_half.triangularView<Eigen::Lower>();
     out.noalias() = W * T.transpose();
@@ -261,6 +267,7 @@ inline void lower_triangular_blas(blas::dtrmm_fn* routine, const Matrix& L, bool
 
 // Y <- op(L)^{-1} Y for a lower triangular L (op = transpose when the flag is set).
 inline void solve_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) {
+  ++work_counters().gemm_calls;
   if (blas::use(blas::Work::kProduct, L.rows())) {
     detail::lower_triangular_blas(blas::routines().dtrsm, L, transpose, Y);
   } else if (transpose) {
@@ -272,6 +279,7 @@ inline void solve_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) {
 
 // Y <- op(L) Y for a lower triangular L (op = transpose when the flag is set).
 inline void multiply_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) {
+  ++work_counters().gemm_calls;
   if (blas::use(blas::Work::kProduct, L.rows())) {
     detail::lower_triangular_blas(blas::routines().dtrmm, L, transpose, Y);
   } else if (transpose) {
@@ -285,6 +293,7 @@ inline void multiply_lower_in_place(const Matrix& L, bool transpose, Matrix& Y) 
 // condition number (1-norm estimate) above `min_rcond`; nothing otherwise.
 inline std::optional<Matrix> well_conditioned_cholesky(const Matrix& S, double min_rcond) {
   const Index d = S.rows();
+  ++work_counters().choleskys;
   if (!blas::use(blas::Work::kProduct, d)) {
     Eigen::LLT<Matrix> llt(S);
     if (llt.info() != Eigen::Success || !(llt.rcond() > min_rcond)) return std::nullopt;
@@ -306,6 +315,7 @@ inline std::optional<Matrix> well_conditioned_cholesky(const Matrix& S, double m
 inline void add_gram_lower(Matrix& C, const double* W, Index k) {
   if (k == 0) return;
   const Index d = C.rows();
+  ++work_counters().gemm_calls;
   if (!blas::available()) {
     const Eigen::Map<const Matrix> block(W, d, k);
     C.selfadjointView<Eigen::Lower>().rankUpdate(block);
@@ -340,6 +350,7 @@ inline bool lapack_symmetric_eigen(Matrix& A, Vector& values, std::vector<double
 // Singular values and right singular vectors of a square F (F = W diag(sigma) V^T).
 inline void singular_value_decomposition(const Matrix& F, Vector& sigma, Matrix& V) {
   const Index d = F.rows();
+  ++work_counters().svds;
   if (!blas::use(blas::Work::kSpectral, d)) {
     Eigen::BDCSVD<Matrix> svd(F, Eigen::ComputeFullV);
     if (svd.info() != Eigen::Success)

@@ -1,4 +1,4 @@
-// The single-level AML objective D(M) (Eqs. 11-12, corrected as in MATH.md) and its gradient
+// The single-level AML objective D(M) (Eqs. 11-12, corrected as in docs/math.md) and its gradient
 // (Eq. 15) in the Daleckii-Krein divided-difference form of Eq. 14.
 //
 //   D(M) = tr(A M) + tr(B M^{-1}) + alpha beta^2 [tr(A h_+(M)) + tr(B h_-(M))]
@@ -103,6 +103,8 @@ class ScatterOperand {
     }
   }
   const Matrix& matrix() const { return S_; }
+  // Whether S had a Cholesky factor: then it is positive definite, which settles S's own check.
+  bool factored() const { return factor_.has_value(); }
 
  private:
   Matrix S_;
@@ -134,6 +136,7 @@ class Evaluator {
     out.value = out.relative_gradient = std::numeric_limits<double>::infinity();
     if (!M.allFinite()) return;
     const Eigensystem& eig = eigensolver_.compute(M);
+    last_ = &eig;
     const Vector& l = eig.values;
     const Matrix& U = eig.vectors;
     if (!positive_definite(l)) return;
@@ -187,11 +190,23 @@ class Evaluator {
     }
   }
 
+  // What the last evaluation computed and the Newton solver (newton.hpp) reuses, valid after a
+  // feasible evaluation until the next one: M's eigensystem, the lower triangles of U^T A U and
+  // U^T B U, and, when the gradient was asked for, the gradient in the eigenbasis and (with a basis
+  // T) T^T U.
+  const Eigensystem& eigensystem() const { return *last_; }
+  const Matrix& A_in_eigenbasis() const { return A_eig_; }
+  const Matrix& B_in_eigenbasis() const { return B_eig_; }
+  const Matrix& basis_rotation() const { return rotation_; }
+  // The gradient U^T grad D U: its lower triangle, the diagonal halved.
+  const Matrix& half_gradient_in_eigenbasis() const { return G_half_; }
+
  private:
   const ScatterOperand& A_;
   const ScatterOperand& B_;
   double alpha_, beta_;
   SymmetricEigensolver eigensolver_;
+  const Eigensystem* last_ = nullptr;
   Matrix work_, A_eig_, B_eig_, G_half_, rotation_;
   std::vector<AdversarialSpectrum::Factors> factors_;
   Vector root_, inverse_;

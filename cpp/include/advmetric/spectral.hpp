@@ -23,6 +23,7 @@ inline Matrix symmetrized(const Matrix& M) { return 0.5 * (M + M.transpose()); }
 class SymmetricEigensolver {
  public:
   const Eigensystem& compute(const Matrix& symmetric) {
+    ++work_counters().eigendecompositions;
     if (blas::use(blas::Work::kSpectral, symmetric.rows())) {
       eig_.vectors = symmetric;
       if (!lapack_symmetric_eigen(eig_.vectors, eig_.values, work_, iwork_)) {

@@ -1,0 +1,219 @@
+// Newton-CG for D(M), the solver of "newton-cg": truncated conjugate gradients on the exact Hessian
+// (hessian.hpp, plus the term of the affine-invariant curve the step follows, see
+// CoordinateHessian), preconditioned by GMML's Hessian, then the backtracking line search of
+// line_search.hpp along that curve, so every iterate is SPD and D decreases monotonically (up to
+// its rounding).
+//
+// The iteration works in the coordinates of lbfgs.hpp (M = T X T^T, ScaledCoordinates), where
+// GMML's Hessian is diagonal, W_jk -> (lambda_j + lambda_k) W_jk at the point the coordinates
+// were made: its inverse is the preconditioner, exact for alpha = 0. The adversarial term is what
+// CG has to resolve. Each iteration costs one eigendecomposition of M, which serves D, its gradient
+// and every Hessian product of that iteration; a unit step, accepted, costs no more.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "hessian.hpp"
+#include "lbfgs.hpp"
+#include "line_search.hpp"
+#include "solver_problem.hpp"
+
+namespace advmetric {
+namespace detail {
+
+// Conjugate-gradient steps per Newton iteration at most; reaching the limit (or meeting negative
+// curvature early) means the preconditioner has drifted from the Hessian, and the coordinates are
+// remade at the next iterate.
+constexpr int kMaxConjugateGradient = 25;
+constexpr int kRefreshAfterConjugateGradient = 8;
+
+// The second-order model of D along the affine-invariant curve of step W from X (M = T X T^T),
+//   X(t) = X + t W + (t^2 / 2) W X^{-1} W,
+// which agrees with the geodesic X^{1/2} exp(t X^{-1/2} W X^{-1/2}) X^{1/2} to second order and
+// stays positive definite for every t: X(t) = (X^{1/2} + (t/2) W X^{-1/2})(...)^T + (t^2/4) W X^{-1} W.
+// Its Hessian is the Hessian of D plus the curve's term sym(G W X^{-1}) (G the gradient): along
+// this curve D is much closer to quadratic than along straight lines (GMML's part becomes a sum of
+// cosh-like terms instead of x + 1/x), so Newton's steps go further from GMML's start.
+//
+// Everything is done in M's eigenbasis with R = U^T T from the evaluation (T^T U is the
+// evaluator's rotation), so a product costs two congruences, the Hessian's d x 5d product and one
+// d x d product for the curve's term.
+class CoordinateHessian {
+ public:
+  void prepare(const Evaluator& evaluator, double alpha, double beta) {
+    const Vector& l = evaluator.eigensystem().values;
+    H_.prepare(l, evaluator.A_in_eigenbasis(), evaluator.B_in_eigenbasis(), alpha, beta);
+    R_transpose_ = &evaluator.basis_rotation();  // T^T U
+    R_ = R_transpose_->transpose();
+    inverse_ = l.cwiseInverse();
+    // The gradient in the eigenbasis, from its lower triangle with halved diagonal.
+    const Matrix& half = evaluator.half_gradient_in_eigenbasis();
+    const Index d = l.size();
+    G_eig_.resize(d, d);
+    for (Index k = 0; k < d; ++k) {
+      G_eig_(k, k) = 2 * half(k, k);
+      for (Index j = k + 1; j < d; ++j) G_eig_(j, k) = G_eig_(k, j) = half(j, k);
+    }
+    // X^{-1} = T^T M^{-1} T = S S^T with S = T^T U diag(l)^{-1/2}.
+    S_ = *R_transpose_ * inverse_.cwiseSqrt().asDiagonal();
+  }
+
+  // out = (Hessian of D in X + the curve's term) W.
+  void apply(const Matrix& W, Matrix& out) {
+    half_ = W;
+    half_.diagonal() *= 0.5;
+    congruence_of_half_lower_into(V_eig_, work_, R_, half_);  // U^T T W T^T U
+    H_.half_in_eigenbasis(V_eig_, Q_);
+    // The curve's term sym(G~ V~ L^{-1}) = Q' + Q'^T with Q' = G~ V~ L^{-1} / 2.
+    multiply_into(GV_, G_eig_, false, V_eig_, false);
+    Q_ += GV_ * (0.5 * inverse_).asDiagonal();
+    H_eig_ = Q_ + Q_.transpose();
+    H_eig_.diagonal() *= 0.5;
+    congruence_of_half_lower_into(out, work_, *R_transpose_, H_eig_);
+  }
+
+  // C = W X^{-1} W / 2, the curve's second-order term in X.
+  void curvature(const Matrix& W, Matrix& C) {
+    multiply_into(WS_, W, false, S_, false);
+    multiply_into(C, WS_, false, WS_, true);
+    C *= 0.5;
+    symmetrize(C);
+  }
+
+ private:
+  HessianOperator H_;
+  const Matrix* R_transpose_ = nullptr;
+  Vector inverse_;
+  Matrix R_, S_, G_eig_, half_, V_eig_, Q_, H_eig_, GV_, WS_, work_;
+};
+
+inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoordinates> start_coordinates,
+                   double alpha, double beta, SolveOutput& out) {
+  const SolverOptions& opt = problem.options();
+  const Index d = M0.rows();
+  const Matrix weighted_B = problem.weighted_B();
+  const bool given_start = !start_coordinates;
+  ScaledCoordinates coords =
+      start_coordinates ? std::move(*start_coordinates) : scaled_coordinates(M0, weighted_B);
+  const Matrix& T = coords.T;
+  Matrix X = Matrix::Identity(d, d), M = M0;
+  Evaluation cur, next;  // gradients with respect to X
+  problem.evaluate(M, cur, &T);
+  if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");
+  if (problem.record(out, M, cur, 0)) return;
+
+  // A start far off the solution's scale: rescale first, as lbfgs does (see there).
+  int first = 1;
+  const double s0 = given_start ? gmml_scale(M, problem.A(), weighted_B) : 1.0;
+  if (std::isfinite(s0) && s0 > 0 && (s0 > 4 || s0 < 0.25)) {
+    Matrix M_scaled = s0 * M;
+    Evaluation scaled;
+    problem.evaluate(M_scaled, scaled);
+    if (scaled.feasible && scaled.value < cur.value) {
+      M = std::move(M_scaled);
+      coords = scaled_coordinates(M, weighted_B);
+      problem.evaluate(M, cur, &T);
+      first = 2;
+      if (problem.record(out, M, cur, 1)) return;
+    }
+  }
+
+  CoordinateHessian hessian;
+  Matrix W, r, z, p, Hp, P_half, P_M, C, C_M, M_next, work;
+  bool refresh = false, retried = false;
+  for (int it = first; it <= opt.max_iter; ++it) {
+    if (refresh) {
+      try {
+        coords = scaled_coordinates(M, weighted_B);
+        X.setIdentity();
+      } catch (const std::domain_error&) {  // M too ill-conditioned to factor: keep the old ones
+      }
+      problem.evaluate(M, cur, &T);  // the gradient in the new coordinates, and the Hessian's pieces
+      refresh = false;
+    }
+    const Matrix& inverse_curvature = coords.inverse_curvature;
+    const Matrix& G = cur.gradient;
+    hessian.prepare(problem.evaluator(), alpha, beta);
+
+    // Truncated, preconditioned CG on H W = -G, to a residual (in the preconditioner's norm) of
+    // eta times the gradient's: loose far from the solution, tighter as the gradient shrinks,
+    // which keeps Newton's fast local convergence without over-solving early steps.
+    const double eta = std::min(0.1, 10 * cur.relative_gradient);
+    W.setZero(d, d);
+    r = -G;
+    z = inverse_curvature.cwiseProduct(r);
+    p = z;
+    double rz = inner(r, z);
+    const double target = eta * eta * rz;
+    int steps = 0;
+    bool negative_curvature = false;
+    while (steps < kMaxConjugateGradient) {
+      hessian.apply(p, Hp);
+      ++steps;
+      const double pHp = inner(p, Hp);
+      if (!(pHp > 0)) {  // D is not convex along p: keep what CG has (or the preconditioned step)
+        negative_curvature = true;
+        if (steps == 1) W = p;
+        break;
+      }
+      const double a = rz / pHp;
+      W += a * p;
+      r -= a * Hp;
+      z = inverse_curvature.cwiseProduct(r);
+      const double rz_next = inner(r, z);
+      if (rz_next <= target) break;
+      p = z + (rz_next / rz) * p;
+      rz = rz_next;
+    }
+    if (negative_curvature || steps >= kRefreshAfterConjugateGradient) refresh = true;
+    double slope = inner(G, W);
+    if (!(slope < 0)) {
+      W = -inverse_curvature.cwiseProduct(G);
+      slope = inner(G, W);
+    }
+    P_half = W;
+    P_half.diagonal() *= 0.5;
+    congruence_of_half_lower_into(P_M, work, T, P_half);  // the step in M, T W T^T
+    hessian.curvature(W, C);
+    P_half = C;
+    P_half.diagonal() *= 0.5;
+    congruence_of_half_lower_into(C_M, work, T, P_half);  // and the curve's term, T C T^T
+    const CurvedPath curve{C_M, C};
+
+    const StepSearch search = backtrack(
+        problem, M, P_M, W, &T, cur, slope, M_next, next, [&] { return feasible_step_limit(X, W); }, &curve);
+    const bool stalled =
+        !search.accepted || search.t * P_M.norm() <= std::numeric_limits<double>::epsilon() * M.norm();
+    if (stalled && !retried) {
+      // The coordinates may be the limit rather than rounding in D: remake them once and retry.
+      retried = true;
+      refresh = true;
+      if (problem.record(out, M, cur, it)) return;
+      continue;
+    }
+    if (!search.accepted) {
+      out.message =
+          "stopped: the line search cannot decrease the objective further (floating-point "
+          "limit); relative gradient norm " +
+          number(cur.relative_gradient);
+      return;
+    }
+    if (stalled) {
+      out.message = "stopped: the step no longer changes M (floating-point limit); relative gradient norm " +
+                    number(cur.relative_gradient);
+      return;
+    }
+    X += search.t * W + (search.t * search.t) * C;
+    std::swap(M, M_next);
+    std::swap(cur, next);
+    if (problem.record(out, M, cur, it)) return;
+  }
+  stop_at_max_iter(out);
+}
+
+}  // namespace detail
+}  // namespace advmetric
