@@ -206,3 +206,74 @@ def test_singular_scatter_matrices_are_still_accepted():
     B = np.diag([1.0, 2.0, 3.0])
     assert np.isfinite(aml.objective(np.eye(3), A, B, 1.0, 0.8))
     assert aml.solve(A, B, 1.0, 0.8, reg=1e-3).converged
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda beta: aml.objective(np.eye(3), np.eye(3), np.eye(3), 1.0, beta),
+        lambda beta: aml.solve(np.eye(3), 2 * np.eye(3), 1.0, beta),
+        lambda beta: AML(beta=beta).fit(
+            np.random.default_rng(0).standard_normal((20, 2, 3)), np.arange(20) % 2 * 2 - 1
+        ),
+        lambda beta: AML_SupervisedCV(betas=[0.8, beta], cv=2).fit(
+            np.random.default_rng(0).standard_normal((20, 3)), np.arange(20) % 2
+        ),
+    ],
+    ids=["objective", "solve", "AML", "AML_SupervisedCV"],
+)
+def test_beta_beyond_float64_is_named(call):
+    """beta^2 overflows float64 near 1e154: such a beta is refused with the reason, never a
+    silently wrong objective."""
+    with pytest.raises(ValueError, match=r"beta.*at most 1e\+150.*overflows"):
+        call(1e160)
+
+
+def test_largest_beta_gives_the_limit_of_aml():
+    """At the largest beta allowed the objective is (1 + alpha) times GMML's, as the limit says."""
+    rng = np.random.default_rng(6)
+    X, Y = rng.standard_normal((20, 4)), rng.standard_normal((20, 4))
+    A, B = X.T @ X, Y.T @ Y
+    M = aml.gmml(A, B)
+    gmml_value = np.trace(A @ M) + np.trace(B @ np.linalg.inv(M))
+    assert aml.objective(M, A, B, 0.5, 1e150) == pytest.approx(1.5 * gmml_value, rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+@pytest.mark.parametrize("fit", ["aml", "estimator"])
+def test_a_start_the_solver_cannot_leave_is_an_error(scale, fit):
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((60, 4))
+    y = np.arange(60) % 3
+    with pytest.raises(ValueError, match="cannot make progress from init"):
+        if fit == "aml":
+            A, B = np.cov(X.T), np.eye(4)
+            aml.solve(A, B, 1.0, 0.8, init=scale * np.eye(4))
+        else:
+            AML_Supervised(init=scale * np.eye(4), random_state=0).fit(X, y)
+
+
+def test_starts_of_any_sane_scale_still_converge():
+    rng = np.random.default_rng(8)
+    X, Y = rng.standard_normal((20, 4)), rng.standard_normal((20, 4))
+    A, B = X.T @ X, Y.T @ Y
+    for scale in (1e-30, 1.0, 1e30):
+        assert aml.solve(A, B, 1.0, 0.8, init=scale * np.eye(4)).converged
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda reference: reference.objective(np.eye(3), np.eye(3), np.eye(3), 1.0, 1e160),
+        lambda reference: reference.gradient(np.eye(3), np.eye(3), np.eye(3), 1.0, 1e160),
+        lambda reference: reference.pair_statistics(
+            np.full((4, 2, 3), 1e200) * [[1], [-1]], np.array([1, -1, 1, -1])
+        ),
+    ],
+    ids=["objective", "gradient", "pair_statistics"],
+)
+def test_the_reference_fails_loudly_at_the_extremes(call):
+    from advmetric import reference
+
+    with pytest.raises(FloatingPointError):
+        call(reference)

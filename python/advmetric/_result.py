@@ -40,3 +40,32 @@ class SolveResult:
     converged: bool
     message: str
     counters: dict = field(default_factory=dict)
+
+
+def solve_from(start, solve) -> SolveResult:
+    """``SolveResult(**solve())``, where ``solve`` runs the core's solver from ``start`` (an SPD
+    matrix, or None for the solver's own start).
+
+    A start the solver cannot leave is an error, not a result: one so far from the data's scale
+    that the eigensolver fails on the first trial steps, or whose objective and gradient are not
+    finite, so that no step can be taken.
+    """
+    try:
+        result = SolveResult(**solve())
+    except RuntimeError as error:
+        if start is None:
+            raise
+        raise ValueError(_unusable_start(start, str(error))) from error
+    stuck = result.n_iter <= 1 and not np.isfinite(result.gradient_norm_history[-1])
+    if start is not None and not result.converged and stuck:
+        raise ValueError(_unusable_start(start, result.message))
+    return result
+
+
+def _unusable_start(start: np.ndarray, reason: str) -> str:
+    eigenvalues = np.linalg.eigvalsh(start)
+    return (
+        f"the solver cannot make progress from init (eigenvalues {eigenvalues[0]:.3g} to "
+        f"{eigenvalues[-1]:.3g}): {reason}. A start far from the data's scale is meaningless; use "
+        "init='gmml' (the default) or a matrix of the data's scale"
+    )

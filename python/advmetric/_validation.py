@@ -188,6 +188,24 @@ def check_real(value, name: str, *, low: float | None = None, low_inclusive: boo
     return value
 
 
+#: The largest beta float64 can evaluate the adversarial terms at: beta^2 and (2 + beta)^2 overflow
+#: a little above 1e154. Nothing is lost: as beta grows, AML's objective tends to (1 + alpha) times
+#: GMML's, which beta = 1e150 already reproduces to double precision.
+MAX_BETA = 1e150
+
+
+def check_beta(value, name: str = "beta") -> float:
+    """beta of Eqs. 3 and 11: a real number in (0, MAX_BETA]."""
+    beta = check_real(value, name, low=0, low_inclusive=False)
+    if beta > MAX_BETA:
+        raise ValueError(
+            f"{name} must be at most {MAX_BETA:g}, got {beta:g}: float64 cannot evaluate AML's "
+            "adversarial terms beyond it (beta^2 overflows). As beta grows AML tends to GMML "
+            f"weighted by (1 + alpha), which {name} = {MAX_BETA:g} already gives"
+        )
+    return beta
+
+
 def check_int(value, name: str, *, low: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")

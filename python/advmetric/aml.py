@@ -13,13 +13,14 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _backend
-from ._result import SolveResult
+from ._result import SolveResult, solve_from
 from ._validation import (
     as_float_array,
     as_pair_labels,
     as_pairs,
     as_spd,
     as_square_shape,
+    check_beta,
     check_int,
     check_n_threads,
     check_real,
@@ -62,7 +63,7 @@ def adversarial_pairs(M, pairs, y, beta, *, n_threads=None) -> np.ndarray:
     pairs = as_pairs(pairs)
     labels = as_pair_labels(y, pairs.shape[0])
     M = as_square_shape(M, "M", pairs.shape[2])
-    beta = check_real(beta, "beta", low=0, low_inclusive=False)
+    beta = check_beta(beta)
     return _backend.adversarial_pairs(M, pairs, labels, beta, check_n_threads(n_threads))
 
 
@@ -70,7 +71,7 @@ def _check_objective_args(M, A, B, alpha, beta):
     A, B = check_scatter_shapes(A, B)
     M = as_square_shape(M, "M", A.shape[0])
     alpha = check_real(alpha, "alpha", low=0)
-    beta = check_real(beta, "beta", low=0, low_inclusive=False)
+    beta = check_beta(beta)
     return M, A, B, alpha, beta
 
 
@@ -100,7 +101,7 @@ def gradient_pairwise(M, pairs, y, alpha, beta, *, n_threads=None) -> np.ndarray
     labels = as_pair_labels(y, pairs.shape[0])
     M = as_square_shape(M, "M", pairs.shape[2])
     alpha = check_real(alpha, "alpha", low=0)
-    beta = check_real(beta, "beta", low=0, low_inclusive=False)
+    beta = check_beta(beta)
     return _backend.gradient_pairwise(M, pairs, labels, alpha, beta, check_n_threads(n_threads))
 
 
@@ -177,7 +178,7 @@ def solve(
     A, B = check_scatter_shapes(A, B)
     d = A.shape[0]
     alpha = check_real(alpha, "alpha", low=0)
-    beta = check_real(beta, "beta", low=0, low_inclusive=False)
+    beta = check_beta(beta)
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     max_iter = check_int(max_iter, "max_iter", low=1)
@@ -190,19 +191,21 @@ def solve(
         init = as_spd(init, "init", d)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable")
-    out = _backend.solve(
-        A,
-        B,
-        alpha,
-        beta,
-        n_threads=n_threads,
-        solver=solver,
-        max_iter=max_iter,
-        tol=tol,
-        reg=reg,
-        init=init,
-        step=step,
-        eig_floor=eig_floor,
-        callback=callback,
+    return solve_from(
+        init,
+        lambda: _backend.solve(
+            A,
+            B,
+            alpha,
+            beta,
+            n_threads=n_threads,
+            solver=solver,
+            max_iter=max_iter,
+            tol=tol,
+            reg=reg,
+            init=init,
+            step=step,
+            eig_floor=eig_floor,
+            callback=callback,
+        ),
     )
-    return SolveResult(**out)

@@ -29,9 +29,10 @@ from ._mahalanobis import (
     calibrated_threshold,
 )
 from ._progress import dask_progress
-from ._result import SolveResult
+from ._result import solve_from
 from ._validation import (
     as_pair_labels,
+    check_beta,
     check_int,
     check_n_threads,
     check_not_text,
@@ -113,7 +114,7 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
         if not self._adversarial:
             return params
         params["alpha"] = check_real(self.alpha, "alpha", low=0)
-        params["beta"] = check_real(self.beta, "beta", low=0, low_inclusive=False)
+        params["beta"] = check_beta(self.beta)
         params["max_iter"] = check_int(self.max_iter, "max_iter", low=1)
         params["tol"] = check_real(self.tol, "tol", low=0, low_inclusive=False)
         params["step"] = check_real(self.step, "step", low=0, low_inclusive=False)
@@ -195,8 +196,9 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
                     flush=True,
                 )
 
-        result = SolveResult(
-            **_backend.solve(
+        result = solve_from(
+            init,
+            lambda: _backend.solve(
                 A,
                 B,
                 params["alpha"],
@@ -210,7 +212,7 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
                 init=init,
                 callback=callback,
                 check_scatter=False,
-            )
+            ),
         )
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
@@ -572,7 +574,7 @@ class AML(_PairsLearner):
         if isinstance(pairs, _inputs.IndexedPairs):  # the output has this size anyway
             pairs = pairs.formed()
         labels = as_pair_labels(y, pairs.shape[0])
-        beta = check_real(self.beta, "beta", low=0, low_inclusive=False)
+        beta = check_beta(self.beta)
         L = self.components_
         if L.shape[0] == L.shape[1]:
             return _backend.adversarial_pairs(

@@ -25,7 +25,7 @@ from sklearn.utils.validation import validate_data
 from . import _backend
 from ._mahalanobis import MahalanobisTransformerMixin
 from ._progress import progress
-from ._validation import check_int, check_not_text, check_real
+from ._validation import check_beta, check_int, check_not_text, check_real
 from .constraints import encode_classes
 from .estimators import (
     AML_Supervised,
@@ -51,9 +51,10 @@ def _check_grid(values, name: str, low_inclusive: bool) -> np.ndarray:
         raise ValueError(f"{name} must be a 1-D sequence of numbers, got shape {grid.shape}")
     if grid.size == 0:
         raise ValueError(f"{name} must contain at least one value")
-    return np.array(
-        [check_real(v, f"each of {name}", low=0, low_inclusive=low_inclusive) for v in grid]
-    )
+    values = [check_real(v, f"each of {name}", low=0, low_inclusive=low_inclusive) for v in grid]
+    if name == "betas":
+        values = [check_beta(v, "each of betas") for v in values]
+    return np.array(values)
 
 
 def _warm_start_order(n_alphas: int, n_betas: int) -> list[tuple[int, int]]:

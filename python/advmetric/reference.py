@@ -16,6 +16,9 @@ the differences of the similar and of the dissimilar pairs. ``M = U diag(l) U^T`
 
 from __future__ import annotations
 
+import functools
+import threading
+
 import numpy as np
 
 from advmetric._result import SolveResult
@@ -33,6 +36,26 @@ __all__ = [
     "ridge",
     "solve",
 ]
+
+
+def _loud(function):
+    """Run a public function with float64 overflow and invalid operations raising
+    ``FloatingPointError``: at the extremes of the range (beta near 1e154, data near 1e155) this
+    readable implementation fails loudly instead of returning inf or NaN."""
+
+    @functools.wraps(function)
+    def checked(*args, **kwargs):
+        if getattr(_inside_solve, "active", False):  # solve detects divergence itself
+            return function(*args, **kwargs)
+        with np.errstate(over="raise", invalid="raise"):
+            return function(*args, **kwargs)
+
+    return checked
+
+
+# Set while solve runs: the paper's Algorithm 1 may diverge, and solve reports that as a result.
+_inside_solve = threading.local()
+
 
 # Relative eigenvalue gap below which a divided difference (h(a) - h(b)) / (a - b) is replaced
 # by the average derivative 0.5 (h'(a) + h'(b)). The quotient loses about eps / gap (relative)
@@ -137,6 +160,7 @@ def _relative_gradient_norm(M, G, D):
 # --------------------------------------------------------------------------------------------
 
 
+@_loud
 def pair_statistics(pairs, y):
     """Scatter matrices ``(A, B)`` of the pair differences (notation of Eq. 7).
 
@@ -157,6 +181,7 @@ def pair_statistics(pairs, y):
     return A, B
 
 
+@_loud
 def adversarial_pairs(M, pairs, y, beta):
     """Optimal adversarial pairs ``Pi* = F(M)`` of the confusion stage (Eqs. 8-10).
 
@@ -194,6 +219,7 @@ def _geometric_mean_loss(M, pairs, y):
     return float(total)
 
 
+@_loud
 def objective(M, A, B, alpha, beta):
     """AML objective ``D(M)`` (Eq. 11) in the aggregated form of the corrected Eq. 12.
 
@@ -208,6 +234,7 @@ def objective(M, A, B, alpha, beta):
     return float(geometric_mean + alpha * beta**2 * adversarial)
 
 
+@_loud
 def objective_explicit(M, pairs, y, alpha, beta):
     """``D(M) = L_g(M, X, y) + alpha L_g(M, Pi*, y)`` (Eq. 11) computed directly.
 
@@ -221,6 +248,7 @@ def objective_explicit(M, pairs, y, alpha, beta):
     return _geometric_mean_loss(M, pairs, y) + alpha * _geometric_mean_loss(M, adversarial, y)
 
 
+@_loud
 def gradient(M, A, B, alpha, beta):
     """Gradient of ``D`` with respect to symmetric ``M`` (Eq. 15), aggregated by label.
 
@@ -239,6 +267,7 @@ def gradient(M, A, B, alpha, beta):
     return _sym(A + U @ in_eigenbasis @ U.T)
 
 
+@_loud
 def gradient_pairwise(M, pairs, y, alpha, beta):
     """Gradient of ``D`` as the sum of Eq. 13 (plus Eq. 7's gradient), pair by pair.
 
@@ -282,6 +311,7 @@ def _h_plus_second_divided_differences(l, beta):
     return -2.0 * product.real + 0.5 * (product * total).imag
 
 
+@_loud
 def hessian_vector(M, A, B, alpha, beta, V):
     """The Hessian of ``D`` at ``M`` applied to the symmetric part of ``V``.
 
@@ -311,6 +341,7 @@ def hessian_vector(M, A, B, alpha, beta, V):
 # --------------------------------------------------------------------------------------------
 
 
+@_loud
 def project_spd(M, eps=1e-10):
     """SPD projection (Eq. 16) with a positive floor instead of truncation at 0.
 
@@ -323,6 +354,7 @@ def project_spd(M, eps=1e-10):
     return _from_eig(U, np.maximum(l, floor))
 
 
+@_loud
 def ridge(A, B, reg):
     """Ridge-regularised statistics ``(A_r, B_r)``.
 
@@ -351,6 +383,7 @@ def ridge(A, B, reg):
     return A + reg * scale_A * identity, B + reg * scale_B * identity
 
 
+@_loud
 def gmml(A, B, reg=0.0):
     """GMML's closed form ``A_r^{-1} # B_r``, the minimiser of ``tr(A M) + tr(B M^{-1})``.
 
@@ -374,7 +407,7 @@ def gmml(A, B, reg=0.0):
 # --------------------------------------------------------------------------------------------
 
 
-def solve(
+def _solve(
     A,
     B,
     alpha,
@@ -423,6 +456,15 @@ def solve(
     if solver == "paper":
         return _solve_paper(A_r, B_r, alpha, beta, M0, max_iter, tol, step, eig_floor, callback)
     return _solve_pgd(A_r, B_r, alpha, beta, M0, max_iter, tol, eig_floor, callback)
+
+
+@functools.wraps(_solve)
+def solve(*args, **kwargs):
+    _inside_solve.active = True  # overflow in a diverging iteration is a result here, not an error
+    try:
+        return _solve(*args, **kwargs)
+    finally:
+        _inside_solve.active = False
 
 
 class _History:
