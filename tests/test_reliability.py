@@ -277,3 +277,17 @@ def test_the_reference_fails_loudly_at_the_extremes(call):
 
     with pytest.raises(FloatingPointError):
         call(reference)
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e155])
+def test_get_metric_at_extreme_scales(scale):
+    rng = np.random.default_rng(9)
+    pairs = rng.standard_normal((50, 2, 3))
+    y = np.where(np.arange(50) % 2 == 0, 1, -1)
+    model = AML().fit(pairs, y)
+    metric = model.get_metric()
+    u, v = pairs[0, 0], pairs[0, 1]
+    assert metric(u * scale, v * scale) == pytest.approx(metric(u, v) * scale, rel=1e-12)
+    if scale > 1:
+        with pytest.raises(ValueError, match="squared distance"):
+            metric(u * scale, v * scale, squared=True)

@@ -363,7 +363,7 @@ def check_input(
 
 
 # -- distances ---------------------------------------------------------------------------------
-def _row_norms(Z: np.ndarray) -> np.ndarray:
+def row_norms(Z: np.ndarray) -> np.ndarray:
     """Euclidean norms of the rows of Z, each row scaled by its largest entry first: squaring
     overflows above about 1e154 and underflows below about 1e-162, while the norm itself is
     representable."""
@@ -392,7 +392,7 @@ def pair_distances(components: np.ndarray, pairs) -> np.ndarray:
             chunk = pairs[start : start + block]
             with np.errstate(over="ignore"):
                 diff = _finite_differences(chunk[:, 0] - chunk[:, 1])
-            distance[start : start + block] = _row_norms(diff @ components.T)
+            distance[start : start + block] = row_norms(diff @ components.T)
         return distance
     X, index = pairs.X, pairs.index
     n_pairs = index.shape[0]
@@ -412,7 +412,7 @@ def pair_distances(components: np.ndarray, pairs) -> np.ndarray:
         _finite_differences(diff)
         if not transform_first:
             diff = diff @ components.T
-        distance[start:stop] = _row_norms(diff)
+        distance[start:stop] = row_norms(diff)
     return distance
 
 

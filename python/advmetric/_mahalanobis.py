@@ -30,6 +30,10 @@ __all__ = [
 ]
 
 
+#: Distances above this overflow float64 when squared.
+_LARGEST_SQUARABLE = float(np.sqrt(np.finfo(np.float64).max))
+
+
 class MahalanobisDistance:
     """The learned distance ``sqrt((u - v)^T M (u - v))`` with ``M = L^T L``, as a callable.
 
@@ -69,9 +73,19 @@ class MahalanobisDistance:
                 f"the metric takes two 1-D vectors of {n_features} features, "
                 f"got shapes {u.shape} and {v.shape}"
             )
-        projected = self.components @ (u - v)
-        squared_distance = float(projected @ projected)
-        return squared_distance if squared else float(np.sqrt(squared_distance))
+        with np.errstate(over="ignore"):
+            difference = u - v
+        if not np.isfinite(difference).all():
+            raise ValueError("u - v overflows float64 (values near 1e308); rescale the data")
+        distance = float(_inputs.row_norms((self.components @ difference)[None, :])[0])
+        if not squared:
+            return distance
+        if distance > _LARGEST_SQUARABLE:
+            raise ValueError(
+                f"the squared distance ({distance:.3g} squared) overflows float64; use "
+                "squared=False or rescale the data"
+            )
+        return distance * distance
 
     def __repr__(self) -> str:
         return f"MahalanobisDistance(n_features={self.components.shape[1]})"
