@@ -10,6 +10,7 @@ pairs, the pair classifier methods ``decision_function``, ``predict``, ``score``
 from __future__ import annotations
 
 import numbers
+import string
 import warnings
 
 import numpy as np
@@ -28,6 +29,19 @@ __all__ = [
     "MahalanobisTransformerMixin",
     "PairsClassifierMixin",
 ]
+
+
+#: Text shared by the docstrings of the methods that take pairs (``$pairs_parameter``).
+_PAIRS_PARAMETER = """Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+            Pairs of points, or with a ``preprocessor`` pairs of identifiers."""
+
+
+def _documented(method):
+    """Fill the ``$pairs_parameter`` line of a method's docstring (one text for every method)."""
+    method.__doc__ = string.Template(method.__doc__).substitute(pairs_parameter=_PAIRS_PARAMETER)
+    return method
 
 
 #: Distances above this overflow float64 when squared.
@@ -174,13 +188,11 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin):
             )
         return pairs
 
+    @_documented
     def pair_distance(self, pairs) -> np.ndarray:
         """The learned (non-squared) distance of every pair.
 
-        Parameters
-        ----------
-        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
-            Pairs of points, or with a ``preprocessor`` pairs of identifiers.
+        $pairs_parameter
 
         Returns
         -------
@@ -216,13 +228,11 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin):
         )
         return self.pair_distance(pairs)
 
+    @_documented
     def pair_score(self, pairs) -> np.ndarray:
         """Similarity of every pair: the opposite of :meth:`pair_distance`.
 
-        Parameters
-        ----------
-        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
-            Pairs of points, or with a ``preprocessor`` pairs of identifiers.
+        $pairs_parameter
 
         Returns
         -------
@@ -298,13 +308,11 @@ class PairsClassifierMixin:
     _tuple_size = 2
     _validate_calibration_params = staticmethod(check_calibration_params)
 
+    @_documented
     def decision_function(self, pairs) -> np.ndarray:
         """Confidence that each pair is similar: the opposite of the learned distance.
 
-        Parameters
-        ----------
-        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
-            Pairs of points, or with a ``preprocessor`` pairs of identifiers.
+        $pairs_parameter
 
         Returns
         -------
@@ -313,13 +321,11 @@ class PairsClassifierMixin:
         """
         return self.pair_score(pairs)
 
+    @_documented
     def predict(self, pairs) -> np.ndarray:
         """Classify pairs: +1 (similar) where the learned distance is at most ``threshold_``.
 
-        Parameters
-        ----------
-        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
-            Pairs of points, or with a ``preprocessor`` pairs of identifiers.
+        $pairs_parameter
 
         Returns
         -------
@@ -336,13 +342,11 @@ class PairsClassifierMixin:
         distance = self._distances(self._checked_pairs(pairs))
         return np.where(distance <= self.threshold_, 1, -1)
 
+    @_documented
     def score(self, pairs, y) -> float:
         """ROC-AUC of :meth:`decision_function` on labelled pairs (independent of the threshold).
 
-        Parameters
-        ----------
-        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
-            Pairs of points, or with a ``preprocessor`` pairs of identifiers.
+        $pairs_parameter
         y : array-like of shape (n_pairs,)
             +1 (similar) or -1 (dissimilar); both must occur.
 

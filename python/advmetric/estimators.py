@@ -12,6 +12,7 @@ Euclidean) with metric-learn's Mahalanobis methods (:mod:`advmetric._mahalanobis
 
 from __future__ import annotations
 
+import string
 import sys
 import warnings
 
@@ -44,6 +45,63 @@ from .constraints import check_n_constraints, encode_classes, iter_pair_chunks
 from .statistics import PairStatistics
 
 __all__ = ["AML", "GMML", "AML_Supervised", "GMML_Supervised"]
+
+
+#: Parameter descriptions shared by several estimators' docstrings (numpydoc text, substituted
+#: for ``$name`` by :func:`_shared_parameter_docs`), so that each is written once.
+_PARAMETER_DOCS = {
+    "alpha": """\
+    alpha : float >= 0, default 1.0
+        Weight of the loss on the adversarial pairs (Eq. 11); alpha = 0 gives GMML.""",
+    "beta": """\
+    beta : float > 0, default 0.8
+        Weight of the distance between the adversarial pairs and the originals in the confusion
+        objective (Eq. 3): the larger beta, the closer the adversarial pairs stay.""",
+    "max_iter": """\
+    max_iter : int >= 1, default 1000
+        Iteration limit; a ``ConvergenceWarning`` is issued when it stops the solver.""",
+    "tol": """\
+    tol : float > 0, default 1e-8
+        Stop when the relative gradient norm ``||M^{1/2} grad D(M) M^{1/2}||_F / D(M)`` is at
+        most ``tol``.""",
+    "n_jobs": """\
+    n_jobs : int, optional
+        Threads for the pass over the pairs and for BLAS; None or -1: all available.""",
+    "pairs_preprocessor": """\
+    preprocessor : array-like of shape (n_samples, n_features), callable or None, default None
+        As in metric-learn: with an array ``X``, pairs may be given as row indices
+        (n_pairs, 2) into ``X`` and points as a 1-D array of row indices; with a callable, as
+        identifiers that it turns into points (it is called once per column of identifiers and
+        must return one row per identifier). Resolved by ``fit`` into ``preprocessor_``.
+        Indices into an array are read through the indices: no (n_pairs, 2, n_features)
+        array is formed.""",
+    "points_preprocessor": """\
+    preprocessor : array-like of shape (n_samples, n_features), callable or None, default None
+        As in metric-learn: with an array or a callable, ``fit`` and ``transform`` also take a
+        1-D array of identifiers (row indices into the array, or what the callable turns into
+        points). Resolved by ``fit`` into ``preprocessor_``.""",
+    "n_components": """\
+    n_components : int, optional
+        Number of rows of ``components_``: the learned M is truncated to its ``n_components``
+        largest eigenvalues. All features by default.""",
+}
+
+
+def _shared_parameter_docs(cls):
+    """Class decorator: fill the ``$name`` lines of the docstring from ``_PARAMETER_DOCS``."""
+    texts = {
+        name: text.lstrip() for name, text in _PARAMETER_DOCS.items()
+    }  # the line has the indent
+    cls.__doc__ = string.Template(cls.__doc__).substitute(texts)
+    return cls
+
+
+def set_parameters(estimator, arguments: dict) -> None:
+    """Store ``__init__``'s arguments (its ``locals()``) untouched, each under its own name, as
+    scikit-learn's ``get_params`` reads them."""
+    for name, value in arguments.items():
+        if name != "self":
+            setattr(estimator, name, value)
 
 
 def _is_dask_collection(value) -> bool:
@@ -405,6 +463,7 @@ class _SupervisedLearner(MahalanobisTransformerMixin, _MetricLearner):
         return tags
 
 
+@_shared_parameter_docs
 class AML(_PairsLearner):
     """Adversarial Metric Learning from labelled pairs.
 
@@ -416,23 +475,15 @@ class AML(_PairsLearner):
 
     Parameters
     ----------
-    alpha : float >= 0, default 1.0
-        Weight of the loss on the adversarial pairs (Eq. 11); alpha = 0 gives GMML.
-    beta : float > 0, default 0.8
-        Weight of the distance between the adversarial pairs and the originals in the confusion
-        objective (Eq. 3): the larger beta, the closer the adversarial pairs stay.
-    n_components : int, optional
-        Number of rows of ``components_``: the learned M is truncated to its ``n_components``
-        largest eigenvalues. All features by default.
+    $alpha
+    $beta
+    $n_components
     solver : {"auto", "newton-cg", "lbfgs", "pgd", "paper"}, default "auto"
         "auto" (= "newton-cg"), "lbfgs" and "pgd" decrease the objective monotonically without
         tuning; "paper" is the paper's Algorithm 1 (projected gradient with the fixed step
         ``step``), which may diverge on unscaled data. See :func:`advmetric.aml.solve`.
-    max_iter : int >= 1, default 1000
-        Iteration limit; a ``ConvergenceWarning`` is issued when it stops the solver.
-    tol : float > 0, default 1e-8
-        Stop when the relative gradient norm ``||M^{1/2} grad D(M) M^{1/2}||_F / D(M)`` is at
-        most ``tol``.
+    $max_iter
+    $tol
     step : float > 0, default 1e-3
         The fixed step rho of ``solver="paper"``; ignored by the other solvers.
     reg : float >= 0, default 1e-6
@@ -462,15 +513,8 @@ class AML(_PairsLearner):
     verbose : bool, default False
         Print the objective and relative gradient norm at every iteration, then the stopping
         reason.
-    n_jobs : int, optional
-        Threads for the pass over the pairs and for BLAS; None or -1: all available.
-    preprocessor : array-like of shape (n_samples, n_features), callable or None, default None
-        As in metric-learn: with an array ``X``, pairs may be given as row indices
-        (n_pairs, 2) into ``X`` and points as a 1-D array of row indices; with a callable, as
-        identifiers that it turns into points (it is called once per column of identifiers and
-        must return one row per identifier). Resolved by ``fit`` into ``preprocessor_``.
-        Indices into an array are read through the indices: no (n_pairs, 2, n_features)
-        array is formed.
+    $n_jobs
+    $pairs_preprocessor
     random_state : int, RandomState instance or None, default None
         Seeds ``init="random"``; nothing else in AML is random.
 
@@ -533,19 +577,7 @@ class AML(_PairsLearner):
         preprocessor=None,
         random_state=None,
     ):
-        self.alpha = alpha
-        self.beta = beta
-        self.n_components = n_components
-        self.solver = solver
-        self.max_iter = max_iter
-        self.tol = tol
-        self.step = step
-        self.reg = reg
-        self.init = init
-        self.verbose = verbose
-        self.n_jobs = n_jobs
-        self.preprocessor = preprocessor
-        self.random_state = random_state
+        set_parameters(self, locals())
 
     def adversarial_pairs(self, pairs, y) -> np.ndarray:
         """The adversarial pairs Pi* (Eq. 9) that the learned metric generates.
@@ -602,6 +634,7 @@ def _low_rank_adversarial_pairs(L, pairs, labels, beta) -> np.ndarray:
     return np.stack([0.5 * (sums + diffs), 0.5 * (sums - diffs)], axis=1)
 
 
+@_shared_parameter_docs
 class GMML(_PairsLearner):
     """Geometric Mean Metric Learning (Zadeh et al., ICML 2016) from labelled pairs.
 
@@ -611,21 +644,12 @@ class GMML(_PairsLearner):
 
     Parameters
     ----------
-    n_components : int, optional
-        Number of rows of ``components_``: the learned M is truncated to its ``n_components``
-        largest eigenvalues. All features by default.
+    $n_components
     reg : float >= 0, default 1e-6
         Relative ridge ``reg * tr(A)/d``, ``reg * tr(B)/d`` on the scatter matrices; keeps
         rank-deficient data fittable and barely changes well-posed problems.
-    n_jobs : int, optional
-        Threads for the pass over the pairs and for BLAS; None or -1: all available.
-    preprocessor : array-like of shape (n_samples, n_features), callable or None, default None
-        As in metric-learn: with an array ``X``, pairs may be given as row indices
-        (n_pairs, 2) into ``X`` and points as a 1-D array of row indices; with a callable, as
-        identifiers that it turns into points (it is called once per column of identifiers and
-        must return one row per identifier). Resolved by ``fit`` into ``preprocessor_``.
-        Indices into an array are read through the indices: no (n_pairs, 2, n_features)
-        array is formed.
+    $n_jobs
+    $pairs_preprocessor
     random_state : int, RandomState instance or None, default None
         Accepted as by every metric-learn learner (its tests and tools pass it to all); GMML's
         closed form draws nothing at random, so it has no effect.
@@ -660,13 +684,10 @@ class GMML(_PairsLearner):
     def __init__(
         self, *, n_components=None, reg=1e-6, n_jobs=None, preprocessor=None, random_state=None
     ):
-        self.n_components = n_components
-        self.reg = reg
-        self.n_jobs = n_jobs
-        self.preprocessor = preprocessor
-        self.random_state = random_state
+        set_parameters(self, locals())
 
 
+@_shared_parameter_docs
 class AML_Supervised(_SupervisedLearner):
     """Adversarial Metric Learning from class labels.
 
@@ -676,11 +697,8 @@ class AML_Supervised(_SupervisedLearner):
 
     Parameters
     ----------
-    alpha : float >= 0, default 1.0
-        Weight of the loss on the adversarial pairs (Eq. 11); alpha = 0 gives GMML.
-    beta : float > 0, default 0.8
-        Weight of the distance between the adversarial pairs and the originals in the confusion
-        objective (Eq. 3): the larger beta, the closer the adversarial pairs stay.
+    $alpha
+    $beta
     n_constraints : int >= 1, optional
         Number of sampled pairs *of each kind*, as in metric-learn: ``n_constraints`` similar
         and ``n_constraints`` dissimilar pairs. Default ``500 c (c - 1)`` for c classes (the
@@ -694,11 +712,8 @@ class AML_Supervised(_SupervisedLearner):
         truncated to its ``n_components`` largest eigenvalues. All features by default.
     solver : {"auto", "newton-cg", "lbfgs", "pgd", "paper"}, default "auto"
         See :class:`AML`.
-    max_iter : int >= 1, default 1000
-        Iteration limit; a ``ConvergenceWarning`` is issued when it stops the solver.
-    tol : float > 0, default 1e-8
-        Stop when the relative gradient norm ``||M^{1/2} grad D(M) M^{1/2}||_F / D(M)`` is at
-        most ``tol``.
+    $max_iter
+    $tol
     step : float > 0, default 1e-3
         The fixed step of ``solver="paper"``; ignored by the other solvers.
     reg : float >= 0, default 1e-6
@@ -725,12 +740,8 @@ class AML_Supervised(_SupervisedLearner):
         the identity).
     verbose : bool, default False
         Print the objective and relative gradient norm at every iteration.
-    n_jobs : int, optional
-        Threads for the pass over the pairs and for BLAS; None or -1: all available.
-    preprocessor : array-like of shape (n_samples, n_features), callable or None, default None
-        As in metric-learn: with an array or a callable, ``fit`` and ``transform`` also take a
-        1-D array of identifiers (row indices into the array, or what the callable turns into
-        points). Resolved by ``fit`` into ``preprocessor_``.
+    $n_jobs
+    $points_preprocessor
 
     Attributes
     ----------
@@ -784,22 +795,10 @@ class AML_Supervised(_SupervisedLearner):
         n_jobs=None,
         preprocessor=None,
     ):
-        self.alpha = alpha
-        self.beta = beta
-        self.n_constraints = n_constraints
-        self.random_state = random_state
-        self.n_components = n_components
-        self.solver = solver
-        self.max_iter = max_iter
-        self.tol = tol
-        self.step = step
-        self.reg = reg
-        self.init = init
-        self.verbose = verbose
-        self.n_jobs = n_jobs
-        self.preprocessor = preprocessor
+        set_parameters(self, locals())
 
 
+@_shared_parameter_docs
 class GMML_Supervised(_SupervisedLearner):
     """Geometric Mean Metric Learning from class labels.
 
@@ -818,12 +817,8 @@ class GMML_Supervised(_SupervisedLearner):
         Number of rows of ``components_`` (output dimension of ``transform``). All by default.
     reg : float >= 0, default 1e-6
         Relative ridge on the scatter matrices (see :class:`GMML`).
-    n_jobs : int, optional
-        Threads for the pass over the pairs and for BLAS; None or -1: all available.
-    preprocessor : array-like of shape (n_samples, n_features), callable or None, default None
-        As in metric-learn: with an array or a callable, ``fit`` and ``transform`` also take a
-        1-D array of identifiers (row indices into the array, or what the callable turns into
-        points). Resolved by ``fit`` into ``preprocessor_``.
+    $n_jobs
+    $points_preprocessor
 
     Attributes
     ----------
@@ -853,9 +848,4 @@ class GMML_Supervised(_SupervisedLearner):
         n_jobs=None,
         preprocessor=None,
     ):
-        self.n_constraints = n_constraints
-        self.random_state = random_state
-        self.n_components = n_components
-        self.reg = reg
-        self.n_jobs = n_jobs
-        self.preprocessor = preprocessor
+        set_parameters(self, locals())

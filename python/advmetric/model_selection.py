@@ -31,6 +31,7 @@ from .estimators import (
     AML_Supervised,
     _components_from_matrix,
     _user_stacklevel,
+    set_parameters,
     supervised_scatter,
 )
 
@@ -156,19 +157,7 @@ class AML_SupervisedCV(MahalanobisTransformerMixin, BaseEstimator):
         verbose=False,
         n_jobs=None,
     ):
-        self.alphas = alphas
-        self.betas = betas
-        self.cv = cv
-        self.n_neighbors = n_neighbors
-        self.warm_start = warm_start
-        self.n_constraints = n_constraints
-        self.random_state = random_state
-        self.n_components = n_components
-        self.max_iter = max_iter
-        self.tol = tol
-        self.reg = reg
-        self.verbose = verbose
-        self.n_jobs = n_jobs
+        set_parameters(self, locals())
 
     def _estimator(self, alpha: float, beta: float) -> AML_Supervised:
         """The AML_Supervised that one grid point stands for (a fresh copy of random_state, as
