@@ -47,6 +47,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
 from advmetric import AML_Supervised
+from advmetric._progress import progress
 
 N_NEIGHBORS = 5
 ALPHAS = (0.0, 1e-3, 1e-2, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 1.8, 10.0, 100.0, 1000.0)
@@ -76,7 +77,7 @@ def settings() -> list[tuple[str, float, float]]:
     ]
 
 
-def run(n_splits: int) -> dict:
+def run(n_splits: int, verbose: bool = False) -> dict:
     """Errors of every setting on every split: arrays of shape (n_settings, n_splits)."""
     X, y = load_digits(return_X_y=True)
     grid = settings()
@@ -89,7 +90,7 @@ def run(n_splits: int) -> dict:
         "euclid_train": np.empty(n_splits),
         "euclid_test": np.empty(n_splits),
     }
-    for s in range(n_splits):
+    for s in progress(range(n_splits), total=n_splits, desc="splits", verbose=verbose):
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=0.2, stratify=y, random_state=s
         )
@@ -254,12 +255,13 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS / "sensitivity.md")
     parser.add_argument("--plot", type=Path, default=RESULTS / "sensitivity.png")
     parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    parser.add_argument("--verbose", action="store_true", help="report progress per split")
     args = parser.parse_args(argv)
     if args.splits < 2:
         parser.error("--splits must be at least 2")
 
     start = time.perf_counter()
-    out = run(args.splits)
+    out = run(args.splits, args.verbose)
     elapsed = time.perf_counter() - start
     n_test = int(np.ceil(0.2 * len(load_digits().target)))  # as train_test_split rounds
     n_train = len(load_digits().target) - n_test

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from advmetric import AML, PairStatistics
+from advmetric._progress import progress
 
 
 def peak_rss_mb() -> float:
@@ -75,11 +76,12 @@ def _read_rows(path: str, start: int, stop: int) -> np.ndarray:
     return rows.reshape((stop - start, *shape[1:]))
 
 
-def stream_statistics(folder: Path, chunk: int) -> PairStatistics:
+def stream_statistics(folder: Path, chunk: int, verbose: bool = False) -> PairStatistics:
     X = np.load(folder / "X.npy")
     n_pairs = np.load(folder / "labels.npy", mmap_mode="r").shape[0]
     stats = PairStatistics(X.shape[1])
-    for start in range(0, n_pairs, chunk):
+    starts = range(0, n_pairs, chunk)
+    for start in progress(starts, total=len(starts), desc="chunks", verbose=verbose):
         stop = min(start + chunk, n_pairs)
         pairs = _read_rows(str(folder / "pairs.npy"), start, stop)
         labels = _read_rows(str(folder / "labels.npy"), start, stop)
@@ -131,6 +133,7 @@ def main(argv=None) -> int:
     parser.add_argument("--samples", type=int, default=1_000_000, help="rows of X")
     parser.add_argument("--chunk", type=int, default=2_000_000, help="pairs per chunk")
     parser.add_argument("--dask", action="store_true", help="also run on a Dask LocalCluster")
+    parser.add_argument("--verbose", action="store_true", help="report progress per chunk")
     parser.add_argument("--dir", default=None, help="scratch directory (default: a temporary one)")
     args = parser.parse_args(argv)
     n_pairs = int(args.pairs)
@@ -149,7 +152,7 @@ def main(argv=None) -> int:
         base = peak_rss_mb()
 
         start = time.perf_counter()
-        stats = stream_statistics(folder, args.chunk)
+        stats = stream_statistics(folder, args.chunk, args.verbose)
         t_stats = time.perf_counter() - start
         start = time.perf_counter()
         model = AML().fit_statistics(stats)

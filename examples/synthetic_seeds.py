@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 from _reporting import markdown_table, mean_std, paired_comparison, publish
 
+from advmetric._progress import progress
 from advmetric.demo import run_demo
 
 METHODS = ("Euclidean", "GMML", "AML")
@@ -42,6 +43,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--verbose", action="store_true", help="report progress per seed")
     parser.add_argument("--seeds", type=int, default=20, help="number of seeds 0..N-1 (20)")
     parser.add_argument("--alpha", type=float, default=1.0, help="AML's alpha (default 1.0)")
     parser.add_argument("--beta", type=float, default=0.8, help="AML's beta (default 0.8)")
@@ -57,7 +59,7 @@ def main(argv=None) -> int:
     test = {name: [] for name in METHODS}
     fit_ms = {name: [] for name in METHODS}
     notes = []
-    for seed in range(args.seeds):
+    for seed in progress(range(args.seeds), total=args.seeds, desc="seeds", verbose=args.verbose):
         results = run_demo(
             seed=seed, alpha=args.alpha, beta=args.beta, output=None, timing_repeats=1
         )

@@ -61,6 +61,7 @@ from sklearn.preprocessing import StandardScaler
 import advmetric
 from advmetric import AML_Supervised, AML_SupervisedCV, GMML_Supervised
 from advmetric._experiments import DEFAULT_PEERS_VENV, knn_error, run_peers
+from advmetric._progress import progress
 
 DATASETS = {
     "breast_cancer": load_breast_cancer,
@@ -94,7 +95,7 @@ def standardised_split(X, y, seed: int):
     return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
 
 
-def run_ours(name: str, n_splits: int, splits_store: dict) -> dict:
+def run_ours(name: str, n_splits: int, splits_store: dict, verbose: bool = False) -> dict:
     """Test errors and fit times of OURS on every split of one data set."""
     X, y = DATASETS[name](return_X_y=True)
     res = {
@@ -102,7 +103,7 @@ def run_ours(name: str, n_splits: int, splits_store: dict) -> dict:
     }
     res["AML (tuned)"]["search_time"] = np.empty(n_splits)
     res["AML (tuned)"]["params"] = []
-    for s in range(n_splits):
+    for s in progress(range(n_splits), total=n_splits, desc=f"{name} splits", verbose=verbose):
         X_train, X_test, y_train, y_test = standardised_split(X, y, s)
         splits_store[(name, s)] = (X_train, X_test, y_train, y_test)
         learners = {
@@ -297,6 +298,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--peers-venv", type=Path, default=DEFAULT_PEERS_VENV)
     parser.add_argument("--output", type=Path, default=RESULTS / "table1.md")
+    parser.add_argument("--verbose", action="store_true", help="report progress per split")
     args = parser.parse_args(argv)
     names = args.datasets.split(",")
     unknown = [k for k in names if k not in DATASETS]
@@ -310,7 +312,7 @@ def main(argv=None) -> int:
 
     start = time.perf_counter()
     splits_store = {}
-    results = {k: run_ours(k, args.splits, splits_store) for k in names}
+    results = {k: run_ours(k, args.splits, splits_store, args.verbose) for k in names}
     elapsed = {"ours": time.perf_counter() - start}
     records, peer_note = [], ""
     if args.peers:
