@@ -19,13 +19,14 @@ that utility.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.datasets import make_spd_matrix
 from sklearn.utils import check_random_state
 
 from ._validation import as_float_array, as_pair_labels
-from .exceptions import NonPSDError, PreprocessorError
+from .exceptions import NonPSDError, NotDefiniteError, PreprocessorError
 
 __all__ = [
     "ArrayIndexer",
@@ -135,14 +136,20 @@ def _call_preprocessor(preprocessor, identifiers) -> np.ndarray:
     return points
 
 
+_RaggedWarning = getattr(np, "exceptions", np).VisibleDeprecationWarning
+
+
 def _as_array(value, name: str) -> np.ndarray:
     if hasattr(value, "toarray") or type(value).__module__.startswith("scipy.sparse"):
         raise TypeError(
             f"{name} is a sparse matrix; advmetric needs dense input (call .toarray() first)"
         )
     try:
-        return np.asarray(value)
-    except ValueError as exc:  # ragged nested sequences
+        with warnings.catch_warnings():
+            # numpy < 1.24 makes an object array of ragged sequences, with only this warning
+            warnings.simplefilter("error", _RaggedWarning)
+            return np.asarray(value)
+    except (ValueError, _RaggedWarning) as exc:  # ragged nested sequences
         raise ValueError(f"{name} must be a rectangular array: {exc}") from None
 
 
@@ -430,7 +437,7 @@ def _psd_tolerance(w: np.ndarray) -> float:
 
 
 def _not_definite(what: str) -> np.linalg.LinAlgError:
-    return np.linalg.LinAlgError(
+    return NotDefiniteError(
         f"{what} is not strictly positive definite; the solver starts from an SPD matrix (its "
         "objective involves M^-1). Try another `init` (e.g. 'gmml' or 'identity')."
     )

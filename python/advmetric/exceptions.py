@@ -1,15 +1,15 @@
 """Errors raised by advmetric beyond the built-in ``ValueError`` / ``TypeError``.
 
 They carry metric-learn's names (``metric_learn.exceptions``), so that code catching
-metric-learn's errors needs only its import changed. Both are ``ValueError`` subclasses (a
-``numpy.linalg.LinAlgError`` is one), so code catching ``ValueError`` catches them too.
+metric-learn's errors needs only its import changed. All are ``ValueError`` subclasses, so code
+catching ``ValueError`` catches them too.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["NonPSDError", "PreprocessorError"]
+__all__ = ["NonPSDError", "NotDefiniteError", "PreprocessorError"]
 
 
 class PreprocessorError(ValueError):
@@ -26,7 +26,15 @@ class PreprocessorError(ValueError):
         )
 
 
-class NonPSDError(np.linalg.LinAlgError):
+class NotDefiniteError(np.linalg.LinAlgError, ValueError):
+    """A matrix that must be positive definite (an ``init``) is not.
+
+    A ``numpy.linalg.LinAlgError``, as metric-learn raises, and a ``ValueError`` on every numpy
+    (numpy < 2 derives ``LinAlgError`` from ``Exception`` only).
+    """
+
+
+class NonPSDError(NotDefiniteError):
     """A matrix that must be positive semidefinite (an ``init``) has a negative eigenvalue."""
 
     def __init__(self, name: str = "matrix", smallest: float | None = None):
