@@ -313,8 +313,16 @@ def gmml(A, B, reg: float, n_threads: int = 0, check_scatter: bool = True) -> np
         return _core.gmml(_doubles(A), _doubles(B), reg, check_scatter)
 
 
-#: What ``solver="auto"`` runs.
-DEFAULT_SOLVER = "newton-cg"
+#: ``solver="auto"``: Newton-CG below this dimension, L-BFGS from it on. Newton-CG needs about a
+#: third of L-BFGS's iterations and eigendecompositions, which wins while the eigendecomposition
+#: dominates an iteration; at large d its Hessian products (d x d x 5d each, several an iteration)
+#: cost more than the iterations it saves (benchmarks/compare.py, target 6, prints both).
+NEWTON_BELOW = 512
+
+
+def auto_solver(d: int) -> str:
+    """The solver that ``solver="auto"`` runs at dimension d."""
+    return "newton-cg" if d < NEWTON_BELOW else "lbfgs"
 
 
 def solve(
@@ -335,7 +343,7 @@ def solve(
         init = _doubles(init)
     # The core counts iterations in a C int; more than 2^31 - 1 iterations is "no limit" anyway.
     max_iter = min(max_iter, np.iinfo(np.int32).max)
-    solver = DEFAULT_SOLVER if solver == "auto" else solver
+    solver = auto_solver(A.shape[0]) if solver == "auto" else solver
     with limit:
         return _core.solve(
             _doubles(A),

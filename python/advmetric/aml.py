@@ -152,7 +152,9 @@ def solve(
     ----------
     A, B : (d, d) scatter matrices of the similar and dissimilar pairs.
     alpha, beta : the weights of Eqs. 3 and 11 (alpha >= 0, beta > 0).
-    solver : "auto" (= "newton-cg"), "newton-cg", "lbfgs", "pgd" or "paper".
+    solver : "auto", "newton-cg", "lbfgs", "pgd" or "paper".
+        "auto": "newton-cg" below d = 512, "lbfgs" from there on (the faster of the two in
+        time to solution; both reach the same minimiser).
         "newton-cg": Newton's method started from GMML, each step from truncated conjugate
         gradients on the exact Hessian of D (second divided differences of its spectral
         functions, one eigendecomposition per iteration serving D, its gradient and every
