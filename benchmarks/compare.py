@@ -70,7 +70,7 @@ ALPHA, BETA = 1.0, 0.8
 
 # -- measurement -------------------------------------------------------------------------------
 # numpy and SciPy each ship an OpenBLAS whose pool spins for about 0.1 s after a threaded call
-# (see advmetric._backend.pass_blas_threads): a numpy contender timed right after an advmetric
+# (see advmetric._backend.thread_plan): a numpy contender timed right after an advmetric
 # one would share the cores with SciPy's spinning pool, and the other way round. Each contender
 # therefore starts after both pools have gone to sleep.
 SETTLE_SECONDS = 0.3

@@ -99,3 +99,23 @@ def test_forked_child_plans_one_openmp_thread():
     assert status == 0
     assert os.read(read, 16) == b"1"
     os.close(read)
+
+
+def test_forked_child_does_not_inherit_an_active_blas_limit():
+    """A BLAS limit active in the parent at the fork (another thread's fit) is never released in
+    the child: the child starts with the caller's own setting and an empty record."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from advmetric import _backend
+
+    def blas_counts():
+        return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+
+    with threadpool_limits(2, user_api="blas"), _backend.blas_threads(1):
+        assert blas_counts() == {1}
+        pid = os.fork()
+        if pid == 0:
+            clean = blas_counts() == {2} and not _backend._blas_thread_limit._requests
+            os._exit(0 if clean else 1)
+        _, status = os.waitpid(pid, 0)
+    assert status == 0

@@ -291,3 +291,49 @@ def test_get_metric_at_extreme_scales(scale):
     if scale > 1:
         with pytest.raises(ValueError, match="squared distance"):
             metric(u * scale, v * scale, squared=True)
+
+
+def test_index_pair_distances_do_not_cancel():
+    """Distances through an array preprocessor are those of the formed pairs, also for close
+    points far from the origin (L x - L x' would cancel there)."""
+    rng = np.random.default_rng(10)
+    X = 1e8 + 1e-7 * rng.standard_normal((40, 3))
+    index = np.stack([np.arange(0, 40, 2), np.arange(1, 40, 2)], axis=1)
+    y = np.where(np.arange(20) % 2 == 0, 1, -1)
+    model = AML(preprocessor=X).fit(index, y)
+    formed = X[index]
+    np.testing.assert_allclose(
+        model.pair_distance(index), AML().fit(formed, y).pair_distance(formed), rtol=1e-9
+    )
+
+
+def test_cross_validation_at_an_extreme_scale():
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((60, 3))
+    y = np.arange(60) % 2
+    search = AML_SupervisedCV(alphas=[1.0], betas=[0.8], cv=2, random_state=0)
+    reference_scores = search.fit(X, y).cv_results_["mean_test_score"]
+    scaled_scores = search.fit(X * 1e-170, y).cv_results_["mean_test_score"]
+    np.testing.assert_allclose(scaled_scores, reference_scores)
+
+
+def test_a_callback_error_is_not_blamed_on_init():
+    def failing(iteration, objective, relative_gradient):
+        raise RuntimeError("stop from the callback")
+
+    with pytest.raises(RuntimeError, match="stop from the callback"):
+        aml.solve(np.eye(3), 2 * np.eye(3), 1.0, 0.8, init=np.eye(3), callback=failing)
+
+
+@pytest.mark.parametrize("magnitude", [1e-310, 5e-324])
+def test_subnormal_data_are_named_or_fitted(magnitude):
+    """Subnormal data get the largest finite power of two, never inf (which would turn into NaN)."""
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((60, 3)) * magnitude
+    y = np.arange(60) % 3
+    try:
+        model = AML_Supervised(random_state=0).fit(X, y)
+    except ValueError as error:  # too few significant bits left: an honest error is acceptable
+        assert "nan" not in str(error).lower()
+    else:
+        assert np.isfinite(model.components_).all()

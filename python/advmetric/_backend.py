@@ -78,13 +78,22 @@ def has_openmp() -> bool:
 _in_forked_child = False
 
 
-def _mark_forked_child() -> None:
-    global _in_forked_child
+def _after_fork_in_child() -> None:
+    """The child's passes run on one thread, and its BLAS limit starts afresh: a request that was
+    active in another thread of the parent at the fork never ends in the child (that thread is
+    not there), so the copied record would keep BLAS limited for good, and a lock held at the
+    fork would stay held."""
+    global _in_forked_child, _blas_thread_limit
     _in_forked_child = True
+    inherited = _blas_thread_limit
+    _blas_thread_limit = _BlasThreadLimit()
+    if inherited._requests and inherited._libraries is not None:
+        for library, original in zip(inherited._libraries, inherited._original):
+            library.set_num_threads(original)
 
 
 if hasattr(os, "register_at_fork"):  # POSIX
-    os.register_at_fork(after_in_child=_mark_forked_child)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @dataclass(frozen=True)

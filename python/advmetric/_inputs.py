@@ -403,23 +403,17 @@ def pair_distances(components: np.ndarray, pairs) -> np.ndarray:
         return distance
     X, index = pairs.X, pairs.index
     n_pairs = index.shape[0]
-    # With fewer points than pairs, map every point once (L x) and difference the images;
-    # otherwise difference the points of each block and map the differences. Both bound the
-    # temporaries by the block; they agree with the formed pairs' distances to rounding.
-    transform_first = X.shape[0] <= n_pairs
-    source = X @ components.T if transform_first else X
-    # two gathered blocks are alive at a time: each gets half of BLOCK_VALUES
-    block = max(1, BLOCK_VALUES // (2 * max(source.shape[1], 1)))
+    # The points of each block are differenced first, then mapped: L (x - x') is exact where
+    # L x - L x' would cancel for close points far from the origin. Up to four block-sized arrays
+    # are alive at a time (two gathered rows, their image, the norms' scaled copy).
+    block = max(1, BLOCK_VALUES // (4 * max(X.shape[1], components.shape[0], 1)))
     distance = np.empty(n_pairs)
     for start in range(0, n_pairs, block):
         stop = min(start + block, n_pairs)
-        diff = source[index[start:stop, 0]]
+        diff = X[index[start:stop, 0]]
         with np.errstate(over="ignore"):
-            diff -= source[index[start:stop, 1]]
-        _finite_differences(diff)
-        if not transform_first:
-            diff = diff @ components.T
-        distance[start:stop] = row_norms(diff)
+            diff -= X[index[start:stop, 1]]
+        distance[start:stop] = row_norms(_finite_differences(diff) @ components.T)
     return distance
 
 

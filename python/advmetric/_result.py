@@ -53,7 +53,8 @@ def solve_from(start, solve) -> SolveResult:
     try:
         result = SolveResult(**solve())
     except RuntimeError as error:
-        if start is None:
+        # only the core's own numerical failures (a callback's errors pass through as they are)
+        if start is None or type(error) is not RuntimeError or "did not converge" not in str(error):
             raise
         raise ValueError(_unusable_start(start, str(error))) from error
     stuck = result.n_iter <= 1 and not np.isfinite(result.gradient_norm_history[-1])

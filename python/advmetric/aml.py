@@ -174,7 +174,8 @@ def solve(
     step : the fixed step of "paper".
     eig_floor : eigenvalue floor of the SPD projection ("pgd", "paper"), relative to the largest.
     n_threads : threads for the BLAS/LAPACK calls of each O(d^3) iteration (None: BLAS's own
-        setting).
+        setting). Below d = 256 the iteration runs on one BLAS thread whatever this says (the
+        thread policy of advmetric._backend).
     callback : called as ``callback(iteration, objective, relative_gradient)`` each iteration.
     """
     A, B = check_scatter_shapes(A, B)

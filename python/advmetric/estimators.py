@@ -141,7 +141,8 @@ def _power_of_two_scale(magnitude: float) -> float:
     """The power of two that brings ``magnitude`` near 1, or 1 where it is safe already."""
     if magnitude == 0 or 2.0**-SAFE_EXPONENT <= magnitude <= 2.0**SAFE_EXPONENT:
         return 1.0
-    return float(np.ldexp(1.0, -int(np.frexp(magnitude)[1])))
+    # capped so that subnormal magnitudes get the largest finite power of two, not inf
+    return float(np.ldexp(1.0, min(-int(np.frexp(magnitude)[1]), 1023)))
 
 
 class _MetricLearner(MahalanobisMixin, BaseEstimator):
@@ -200,7 +201,7 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------------------------
     def _fit_scatter(self, A: np.ndarray, B: np.ndarray, params: dict):
         """Learn M from the scatter matrices; sets every fitted attribute but the threshold."""
-        scale = _power_of_two_scale(max(np.trace(A), np.trace(B)) / len(A))
+        scale = _power_of_two_scale(max(np.diag(A).max(), np.diag(B).max()))
         if scale != 1.0:  # statistics given at an extreme scale (see SAFE_EXPONENT)
             A, B = A * scale, B * scale
         if self._adversarial:
@@ -232,16 +233,22 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
         self.solver_message_ = "closed form (GMML)"
         return M
 
-    def _solve(self, A, B, params) -> np.ndarray:
+    def _solve(self, A, B, params, warm_start=None) -> np.ndarray:
+        """M from the scatter matrices, started from ``params["init"]`` or from ``warm_start`` (a
+        solution of a neighbouring problem; a start of our own, so never blamed on ``init``)."""
         solver = self.solver
         init = params["init"]
-        if isinstance(init, str):
+        user_start = None if isinstance(init, str) else init
+        if warm_start is not None:
+            init, user_start = warm_start, None
+        elif isinstance(init, str):
             d = params["n_features"]
             if init == "identity":
                 init = np.eye(d)
+                user_start = init
             elif solver == "paper":  # the core starts "paper" at I unless told otherwise
                 init = _backend.gmml(A, B, params["reg"], params["n_threads"], check_scatter=False)
-            else:  # aml.solve's own start for "auto", "lbfgs" and "pgd" is GMML
+            else:  # the core's own start for "auto", "newton-cg", "lbfgs" and "pgd" is GMML
                 init = None
         name = type(self).__name__
         callback = None
@@ -255,7 +262,7 @@ class _MetricLearner(MahalanobisMixin, BaseEstimator):
                 )
 
         result = solve_from(
-            init,
+            user_start,
             lambda: _backend.solve(
                 A,
                 B,
@@ -533,7 +540,9 @@ class AML(_PairsLearner):
     converged_ : bool
         Whether the solver reached ``tol``.
     objective_history_ : ndarray of shape (n_iter_ + 1,)
-        The objective D(M) at the start point and after every iteration.
+        The objective D(M) at the start point and after every iteration. For data (or
+        statistics) beyond 2^+-200 in magnitude, D of the problem scaled by a power of two, which
+        has the same minimiser.
     gradient_norm_history_ : ndarray of shape (n_iter_ + 1,)
         The relative gradient norm at the same points.
     solver_message_ : str

@@ -25,11 +25,12 @@ from sklearn.utils.validation import validate_data
 from . import _backend
 from ._mahalanobis import MahalanobisTransformerMixin
 from ._progress import progress
-from ._validation import check_beta, check_int, check_not_text, check_real
+from ._validation import check_beta, check_int, check_not_text, check_real, max_abs
 from .constraints import encode_classes
 from .estimators import (
     AML_Supervised,
     _components_from_matrix,
+    _power_of_two_scale,
     _user_stacklevel,
     set_parameters,
     supervised_scatter,
@@ -204,6 +205,10 @@ class AML_SupervisedCV(MahalanobisTransformerMixin, BaseEstimator):
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y, groups))
         if not folds:
             raise ValueError("cv gave no train/test splits (an empty or exhausted iterator?)")
+        # data at an extreme scale are scaled exactly, as AML_Supervised.fit does: M does not
+        # depend on the scale, nor do the k-NN's neighbours (whose squared distances would
+        # underflow or overflow in the original units)
+        X_scaled = X * _power_of_two_scale(max_abs(X))
         scores = np.empty((len(alphas), len(betas), len(folds)))
         n_iter = np.zeros((len(alphas), len(betas), len(folds)), dtype=np.int64)
         not_converged = np.zeros((len(alphas), len(betas)), dtype=np.int64)
@@ -222,7 +227,7 @@ class AML_SupervisedCV(MahalanobisTransformerMixin, BaseEstimator):
                         f"fold {k} of cv has a single class in its training part; use fewer folds"
                     )
                 statistics[k] = supervised_scatter(
-                    X[train],
+                    X_scaled[train],
                     y[train],
                     self.n_constraints,
                     copy.deepcopy(self.random_state),
@@ -232,9 +237,7 @@ class AML_SupervisedCV(MahalanobisTransformerMixin, BaseEstimator):
             # the estimators' own solve, from the fold's statistics
             estimator = self._estimator(alphas[i], betas[j])
             params = dict(solver_params, alpha=alphas[i], beta=betas[j])
-            if self.warm_start and M is not None:
-                params["init"] = M
-            M = estimator._solve(*statistics[k], params)
+            M = estimator._solve(*statistics[k], params, M if self.warm_start else None)
             n_iter[i, j, k] = estimator.n_iter_
             not_converged[i, j] += not estimator.converged_
             # what AML_Supervised.transform gives, as a pipeline's k-NN would see it
@@ -243,8 +246,8 @@ class AML_SupervisedCV(MahalanobisTransformerMixin, BaseEstimator):
             )
             with _backend.dense_work(X.shape[1], solver_params["n_threads"]):
                 knn = KNeighborsClassifier(n_neighbors=n_neighbors)
-                knn.fit(X[train] @ L.T, y[train])
-                scores[i, j, k] = knn.score(X[test] @ L.T, y[test])
+                knn.fit(X_scaled[train] @ L.T, y[train])
+                scores[i, j, k] = knn.score(X_scaled[test] @ L.T, y[test])
         self.search_time_ = time.perf_counter() - start
         self.n_splits_ = len(folds)
         self.cv_results_ = self._results(alphas, betas, scores, n_iter, not_converged)

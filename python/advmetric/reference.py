@@ -460,11 +460,12 @@ def _solve(
 
 @functools.wraps(_solve)
 def solve(*args, **kwargs):
+    outer = getattr(_inside_solve, "active", False)
     _inside_solve.active = True  # overflow in a diverging iteration is a result here, not an error
     try:
         return _solve(*args, **kwargs)
     finally:
-        _inside_solve.active = False
+        _inside_solve.active = outer
 
 
 class _History:
