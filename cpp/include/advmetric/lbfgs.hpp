@@ -118,6 +118,29 @@ inline double gmml_scale(const Matrix& M, const Matrix& A, const Matrix& cB) {
   return std::sqrt(cB.cwiseProduct(M_inverse).sum() / A.cwiseProduct(M).sum());
 }
 
+// The start shared by the solvers in GMML's coordinates (L-BFGS, Newton-CG): D and its gradient at
+// M, and, from a start the caller gave (init), one rescaling of M by the best multiple for D's
+// GMML part when that lowers D. From far off the solution's scale (init = 1e30 I, say) the
+// iterates could only shrink or grow M about twofold per iteration (the SPD cone bounds each
+// step); the rescaling fixes the scale at once and counts as the first iteration. Returns the
+// number of the next iteration, or 0 when the solve is already over (`out` says why).
+inline int start_in_coordinates(Problem& problem, Matrix& M, ScaledCoordinates& coords, bool given_start,
+                                const Matrix& weighted_B, Evaluation& cur, SolveOutput& out) {
+  problem.evaluate(M, cur, &coords.T);
+  if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");
+  if (problem.record(out, M, cur, 0)) return 0;
+  const double s0 = given_start ? gmml_scale(M, problem.A(), weighted_B) : 1.0;
+  if (!(std::isfinite(s0) && s0 > 0 && (s0 > 4 || s0 < 0.25))) return 1;
+  Matrix M_scaled = s0 * M;
+  Evaluation scaled;
+  problem.evaluate(M_scaled, scaled);
+  if (!(scaled.feasible && scaled.value < cur.value)) return 1;
+  M = std::move(M_scaled);
+  coords = scaled_coordinates(M, weighted_B);
+  problem.evaluate(M, cur, &coords.T);
+  return problem.record(out, M, cur, 1) ? 0 : 2;
+}
+
 // `start_coordinates`: the coordinates at M0 when they are known (GMML's closed form, the
 // default); otherwise M0 came from the caller and may be far off the solution's scale.
 inline void lbfgs(Problem& problem, const Matrix& M0, std::optional<ScaledCoordinates> start_coordinates,
@@ -132,27 +155,8 @@ inline void lbfgs(Problem& problem, const Matrix& M0, std::optional<ScaledCoordi
   const Matrix& H0 = coords.inverse_curvature;
   Matrix X = Matrix::Identity(d, d), M = M0;
   Evaluation cur, next;  // gradients with respect to X
-  problem.evaluate(M, cur, &T);
-  if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");
-  if (problem.record(out, M, cur, 0)) return;
-
-  // From a start far off the solution's scale (init = 1e30 I, say) the iterates could only shrink
-  // or grow M about twofold per iteration (the SPD cone bounds each step). Rescaling M by the best
-  // multiple for D's GMML part fixes the scale at once: it is the first iteration when it lowers D.
-  int first = 1;
-  const double s0 = given_start ? gmml_scale(M, problem.A(), weighted_B) : 1.0;
-  if (std::isfinite(s0) && s0 > 0 && (s0 > 4 || s0 < 0.25)) {
-    Matrix M_scaled = s0 * M;
-    Evaluation scaled;
-    problem.evaluate(M_scaled, scaled);
-    if (scaled.feasible && scaled.value < cur.value) {
-      M = std::move(M_scaled);
-      coords = scaled_coordinates(M, weighted_B);
-      problem.evaluate(M, cur, &T);
-      first = 2;
-      if (problem.record(out, M, cur, 1)) return;
-    }
-  }
+  const int first = start_in_coordinates(problem, M, coords, given_start, weighted_B, cur, out);
+  if (first == 0) return;
 
   // Curvature pairs in a ring buffer; every matrix below keeps its storage across iterations.
   const int memory = std::max(1, opt.memory);
@@ -255,10 +259,7 @@ inline void lbfgs(Problem& problem, const Matrix& M0, std::optional<ScaledCoordi
       continue;
     }
     if (!accepted) {
-      out.message =
-          "stopped: the line search cannot decrease the objective further (floating-point "
-          "limit); relative gradient norm " +
-          number(cur.relative_gradient);
+      out.message = line_search_stopped(cur.relative_gradient);
       return;
     }
     if (stalled) {

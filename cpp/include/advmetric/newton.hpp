@@ -102,25 +102,8 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
   const Matrix& T = coords.T;
   Matrix X = Matrix::Identity(d, d), M = M0;
   Evaluation cur, next;  // gradients with respect to X
-  problem.evaluate(M, cur, &T);
-  if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");
-  if (problem.record(out, M, cur, 0)) return;
-
-  // A start far off the solution's scale: rescale first, as lbfgs does (see there).
-  int first = 1;
-  const double s0 = given_start ? gmml_scale(M, problem.A(), weighted_B) : 1.0;
-  if (std::isfinite(s0) && s0 > 0 && (s0 > 4 || s0 < 0.25)) {
-    Matrix M_scaled = s0 * M;
-    Evaluation scaled;
-    problem.evaluate(M_scaled, scaled);
-    if (scaled.feasible && scaled.value < cur.value) {
-      M = std::move(M_scaled);
-      coords = scaled_coordinates(M, weighted_B);
-      problem.evaluate(M, cur, &T);
-      first = 2;
-      if (problem.record(out, M, cur, 1)) return;
-    }
-  }
+  const int first = start_in_coordinates(problem, M, coords, given_start, weighted_B, cur, out);
+  if (first == 0) return;
 
   CoordinateHessian hessian;
   Matrix W, r, z, p, Hp, P_half, P_M, C, C_M, M_next, work;
@@ -196,10 +179,7 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
       continue;
     }
     if (!search.accepted) {
-      out.message =
-          "stopped: the line search cannot decrease the objective further (floating-point "
-          "limit); relative gradient norm " +
-          number(cur.relative_gradient);
+      out.message = line_search_stopped(cur.relative_gradient);
       return;
     }
     if (stalled) {

@@ -36,10 +36,7 @@ inline void projected_gradient(Problem& problem, Matrix M, SolveOutput& out) {
       }
     }
     if (!accepted) {
-      out.message =
-          "stopped: the line search cannot decrease the objective further (floating-point "
-          "limit); relative gradient norm " +
-          number(cur.relative_gradient);
+      out.message = line_search_stopped(cur.relative_gradient);
       return;
     }
     const Matrix y = next.gradient - cur.gradient;

@@ -50,6 +50,13 @@ inline std::string number(double x) {
   return text;
 }
 
+// Why a solver stopped when no step lowers D any more.
+inline std::string line_search_stopped(double relative_gradient) {
+  return "stopped: the line search cannot decrease the objective further (floating-point limit); "
+         "relative gradient norm " +
+         number(relative_gradient);
+}
+
 class Problem {
  public:
   // `scale`: the factor A and B were divided by; objective values are reported times it.
