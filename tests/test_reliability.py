@@ -154,12 +154,18 @@ def test_the_metric_does_not_depend_on_the_data_scale(scale, learner):
         )
 
 
-@pytest.mark.parametrize("scale", [1e-170, 1e155])
-def test_pair_distances_at_extreme_scales(scale):
+@pytest.fixture(scope="module")
+def fitted_pairs():
+    """Seeded pairs and an AML fitted on them, for the extreme-scale distance checks."""
     rng = np.random.default_rng(4)
     pairs = rng.standard_normal((50, 2, 3))
     y = np.where(np.arange(50) % 2 == 0, 1, -1)
-    model = AML().fit(pairs, y)
+    return pairs, AML().fit(pairs, y)
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e155])
+def test_pair_distances_at_extreme_scales(scale, fitted_pairs):
+    pairs, model = fitted_pairs
     distance = model.pair_distance(pairs * scale)
     assert np.isfinite(distance).all() and (distance > 0).all()
     np.testing.assert_allclose(distance, model.pair_distance(pairs) * scale, rtol=1e-12)
@@ -280,11 +286,8 @@ def test_the_reference_fails_loudly_at_the_extremes(call):
 
 
 @pytest.mark.parametrize("scale", [1e-170, 1e155])
-def test_get_metric_at_extreme_scales(scale):
-    rng = np.random.default_rng(9)
-    pairs = rng.standard_normal((50, 2, 3))
-    y = np.where(np.arange(50) % 2 == 0, 1, -1)
-    model = AML().fit(pairs, y)
+def test_get_metric_at_extreme_scales(scale, fitted_pairs):
+    pairs, model = fitted_pairs
     metric = model.get_metric()
     u, v = pairs[0, 0], pairs[0, 1]
     assert metric(u * scale, v * scale) == pytest.approx(metric(u, v) * scale, rel=1e-12)
