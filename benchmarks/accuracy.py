@@ -6,7 +6,9 @@ The tests assert bounds (1e-10 for aml vs reference and vs the golden numbers, 1
 gradient vs finite differences); this prints the errors actually reached, over the same seeded
 problems as the tests (``advmetric._testing``: d in {1, 2, 5, 30}, n in {1, 10, 2000}, mixed
 and one-label cases) and the golden file ``tests/data/aml_golden.json``.
-Relative errors are in the Frobenius norm.
+Relative errors are in the Frobenius norm. With mpmath installed it also measures both routes of
+``aml.objective``/``aml.gradient`` (Cholesky-based and eigenbasis, docs/math.md) against a 40-digit
+evaluation over a grid of condition numbers and scales.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from advmetric import aml, reference
+from advmetric import _backend, aml, reference
 from advmetric._testing import AGREEMENT_ALPHA as ALPHA
 from advmetric._testing import AGREEMENT_BETA as BETA
 from advmetric._testing import AGREEMENT_CASES as CASES
@@ -148,6 +150,75 @@ def versus_finite_differences() -> dict[str, float]:
     return worst
 
 
+def high_precision_evaluation(M, A, B, alpha, beta, mp):
+    """D(M) and grad D(M) from mpmath's eigendecomposition at the working precision of ``mp``."""
+    d = M.shape[0]
+    values, U = mp.eigsy(mp.matrix(M.tolist()))
+    A_eig = U.T * mp.matrix(A.tolist()) * U
+    B_eig = U.T * mp.matrix(B.tolist()) * U
+    beta = mp.mpf(beta)
+    w = mp.mpf(alpha) * beta**2
+    c = 1 + w / (2 + beta) ** 2
+
+    def f(x):
+        return x + w * x**5 / (2 + beta * x * x) ** 2
+
+    def g(x):
+        return c / x
+
+    def divided(h, x, y):
+        return mp.diff(h, x) if x == y else (h(x) - h(y)) / (x - y)
+
+    value = sum(A_eig[j, j] * f(values[j]) + B_eig[j, j] * g(values[j]) for j in range(d))
+    G = mp.matrix(d, d)
+    for j in range(d):
+        for k in range(d):
+            G[j, k] = divided(f, values[j], values[k]) * A_eig[j, k]
+            G[j, k] += divided(g, values[j], values[k]) * B_eig[j, k]
+    return float(value), np.array((U * G * U.T).tolist(), dtype=float)
+
+
+def routes_vs_high_precision() -> dict[str, float] | None:
+    try:
+        import mpmath
+    except ImportError:
+        return None
+    mp = mpmath.mp
+    mp.dps = 40
+    rng = np.random.default_rng(1)
+    worst = {"eigenbasis route": 0.0, "rational route": 0.0, "rational / eigenbasis": 0.0}
+    cases = rational = 0
+    for d in (5, 30):
+        for condition in (1e0, 1e1, 1e2, 1e3, 1e4, 1e6, 1e9):
+            for scale in (1e-3, 1.0, 1e3):
+                for alpha, beta in ((1.0, 0.8), (0.0, 0.8), (3.0, 1e-3), (0.5, 50.0)):
+                    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+                    M = (Q * (scale * np.geomspace(1, condition, d))) @ Q.T
+                    M = 0.5 * (M + M.T)
+                    X = rng.standard_normal((8 * d, d))
+                    A, B = X[: 4 * d].T @ X[: 4 * d], X[4 * d :].T @ X[4 * d :]
+                    exact_value, exact_G = high_precision_evaluation(M, A, B, alpha, beta, mp)
+
+                    errors, values = [], []
+                    for eigenbasis in (False, True):
+                        value = _backend.objective(M, A, B, alpha, beta, eigenbasis=eigenbasis)
+                        G = _backend.gradient(M, A, B, alpha, beta, eigenbasis=eigenbasis)
+                        values.append(value)
+                        errors.append(
+                            max(relative_error(value, exact_value), relative_error(G, exact_G))
+                        )
+                    default, eigenbasis = errors
+                    cases += 1
+                    worst["eigenbasis route"] = max(worst["eigenbasis route"], eigenbasis)
+                    if values[0] != values[1]:  # the rational route ran
+                        rational += 1
+                        worst["rational route"] = max(worst["rational route"], default)
+                        ratio = default / max(eigenbasis, np.finfo(float).eps)
+                        worst["rational / eigenbasis"] = max(worst["rational / eigenbasis"], ratio)
+    print(f"\n{cases} cases, the rational route ran in {rational}")
+    return worst
+
+
 def show(title: str, errors: dict[str, float], bound: float | None) -> None:
     print(f"\n{title}" + (f" (bound in the tests: {bound:g})" if bound else ""))
     width = max(len(name) for name in errors)
@@ -168,6 +239,16 @@ def main() -> None:
         versus_finite_differences(),
         1e-6,
     )
+    routes = routes_vs_high_precision()
+    if routes is None:
+        print("\n(install mpmath to measure both routes against a 40-digit evaluation)")
+    else:
+        show(
+            "aml.objective and aml.gradient vs a 40-digit evaluation (worst of both; the ratio"
+            " counts an eigenbasis error below eps as eps)",
+            routes,
+            None,
+        )
 
 
 if __name__ == "__main__":

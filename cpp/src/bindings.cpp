@@ -14,6 +14,7 @@
 #include <advmetric/gmml.hpp>
 #include <advmetric/hessian.hpp>
 #include <advmetric/objective.hpp>
+#include <advmetric/rational.hpp>
 #include <advmetric/solver.hpp>
 #include <advmetric/spectral.hpp>
 #include <advmetric/statistics.hpp>
@@ -52,12 +53,35 @@ Matrix square_matrix(const DoubleArray& a, const char* name) {
 // over the matrix, less than numpy's temporaries would at small d: finite, and symmetric to within
 // 1e-8 of the largest entry. The kernels get the exactly symmetric part.
 Matrix checked_symmetric(const DoubleArray& a, const char* name) {
-  const Matrix m = square_matrix(a, name);
-  if (!m.allFinite()) throw py::value_error(std::string(name) + " contains NaN or infinity");
-  const double scale = m.cwiseAbs().maxCoeff();
-  const double asymmetry = (m - m.transpose()).cwiseAbs().maxCoeff();
+  check_aligned(a, name);
+  if (a.ndim() != 2 || a.shape(0) != a.shape(1)) {
+    throw py::value_error(std::string(name) + " must be a square 2-D array");
+  }
+  // One pass over square tiles of both triangles: the row-major buffer read as column-major is the
+  // transpose, which has the same symmetric part, so no copy or temporary is needed first.
+  constexpr Index tile = 32;
+  const Index d = a.shape(0);
+  const Eigen::Map<const Matrix> m(a.data(), d, d);
+  Matrix out(d, d);
+  bool finite = true;
+  double scale = 0, asymmetry = 0;
+  for (Index k0 = 0; k0 < d; k0 += tile) {
+    for (Index j0 = k0; j0 < d; j0 += tile) {
+      const Index k1 = std::min(k0 + tile, d), j1 = std::min(j0 + tile, d);
+      for (Index k = k0; k < k1; ++k) {
+        for (Index j = std::max(j0, k); j < j1; ++j) {
+          const double x = m(j, k), y = m(k, j);
+          finite = finite && std::isfinite(x) && std::isfinite(y);
+          scale = std::max(scale, std::max(std::abs(x), std::abs(y)));
+          asymmetry = std::max(asymmetry, std::abs(x - y));
+          out(j, k) = out(k, j) = 0.5 * (x + y);
+        }
+      }
+    }
+  }
+  if (!finite) throw py::value_error(std::string(name) + " contains NaN or infinity");
   if (asymmetry > 1e-8 * scale) throw py::value_error(std::string(name) + " must be symmetric");
-  return 0.5 * (m + m.transpose());
+  return out;
 }
 
 std::string format_number(double x) {
@@ -171,11 +195,17 @@ Problem checked_problem(const DoubleArray& M_in, const DoubleArray& A_in, const 
   return p;
 }
 
-Evaluation evaluate_checked(const Problem& p, double alpha, double beta, bool with_gradient) {
+// One evaluation of D for the array API: through Cholesky factors when M is well conditioned
+// enough for that route (rational.hpp), else, or with `eigenbasis`, in M's eigenbasis.
+Evaluation evaluate_checked(const Problem& p, double alpha, double beta, bool with_gradient,
+                            bool eigenbasis = true) {
   Evaluation e;
   {
     py::gil_scoped_release release;
-    e = evaluate(p.M, p.A, p.B, alpha, beta, with_gradient);
+    std::optional<Evaluation> rational;
+    if (!eigenbasis)
+      rational = evaluate_rational(p.M, p.A.matrix(), p.B.matrix(), alpha, beta, with_gradient);
+    e = rational ? std::move(*rational) : evaluate(p.M, p.A, p.B, alpha, beta, with_gradient);
   }
   if (!e.feasible) throw_infeasible(p.M);
   return e;
@@ -274,6 +304,7 @@ void register_build(py::module_& m) {
         r.dtrsm = reinterpret_cast<blas::dtrsm_fn*>(pointer("dtrsm"));
         r.dsyevd = reinterpret_cast<blas::dsyevd_fn*>(pointer("dsyevd"));
         r.dpotrf = reinterpret_cast<blas::dpotrf_fn*>(pointer("dpotrf"));
+        r.dpotri = reinterpret_cast<blas::dpotri_fn*>(pointer("dpotri"));
         r.dpocon = reinterpret_cast<blas::dpocon_fn*>(pointer("dpocon"));
         r.dgesdd = reinterpret_cast<blas::dgesdd_fn*>(pointer("dgesdd"));
         r.enabled = blas::routines().enabled;
@@ -333,20 +364,24 @@ void register_objective(py::module_& m) {
   m.def(
       "objective",
       [](const DoubleArray& M, const DoubleArray& A, const DoubleArray& B, double alpha, double beta,
-         bool check_scatter) {
-        return evaluate_checked(checked_problem(M, A, B, check_scatter), alpha, beta, false).value;
+         bool check_scatter, bool eigenbasis) {
+        return evaluate_checked(checked_problem(M, A, B, check_scatter), alpha, beta, false, eigenbasis)
+            .value;
       },
       py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"),
-      py::arg("check_scatter") = true, "D(M).");
+      py::arg("check_scatter") = true, py::arg("eigenbasis") = false,
+      "D(M); `eigenbasis` forces the evaluation in M's eigenbasis (else Cholesky factors where accurate).");
   m.def(
       "gradient",
       [](const DoubleArray& M, const DoubleArray& A, const DoubleArray& B, double alpha, double beta,
-         bool check_scatter) {
+         bool check_scatter, bool eigenbasis) {
         return to_numpy(
-            evaluate_checked(checked_problem(M, A, B, check_scatter), alpha, beta, true).gradient);
+            evaluate_checked(checked_problem(M, A, B, check_scatter), alpha, beta, true, eigenbasis)
+                .gradient);
       },
       py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"),
-      py::arg("check_scatter") = true, "grad D(M).");
+      py::arg("check_scatter") = true, py::arg("eigenbasis") = false,
+      "grad D(M); `eigenbasis` as for objective.");
   m.def(
       "evaluate",
       [](const DoubleArray& M, const DoubleArray& A, const DoubleArray& B, double alpha, double beta,

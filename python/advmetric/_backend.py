@@ -60,7 +60,9 @@ def load_blas() -> bool:
         return False
     blas, lapack = cython_blas.__pyx_capi__, cython_lapack.__pyx_capi__
     routines = {name: blas[name] for name in ("dgemm", "dsyrk", "dsyr2k", "dtrmm", "dtrsm")}
-    routines.update({name: lapack[name] for name in ("dsyevd", "dpotrf", "dpocon", "dgesdd")})
+    routines.update(
+        {name: lapack[name] for name in ("dsyevd", "dpotrf", "dpotri", "dpocon", "dgesdd")}
+    )
     _core._set_blas(routines)
     return True
 
@@ -277,16 +279,28 @@ def gradient_pairwise(M, pairs, labels, alpha: float, beta: float, n_threads: in
 # it (A and B come from the user); the estimators, which build A and B from pairs, do not.
 
 
-def objective(M, A, B, alpha: float, beta: float, check_scatter: bool = True) -> float:
-    _, limit = _plan_for("dense", A.shape[0], 0)
-    with limit:
-        return _core.objective(_doubles(M), _doubles(A), _doubles(B), alpha, beta, check_scatter)
+# ``eigenbasis``: evaluate in M's eigenbasis even where the core would use Cholesky factors (the
+# tests compare the two routes).
 
 
-def gradient(M, A, B, alpha: float, beta: float, check_scatter: bool = True) -> np.ndarray:
+def objective(
+    M, A, B, alpha: float, beta: float, check_scatter: bool = True, eigenbasis: bool = False
+) -> float:
     _, limit = _plan_for("dense", A.shape[0], 0)
     with limit:
-        return _core.gradient(_doubles(M), _doubles(A), _doubles(B), alpha, beta, check_scatter)
+        return _core.objective(
+            _doubles(M), _doubles(A), _doubles(B), alpha, beta, check_scatter, eigenbasis
+        )
+
+
+def gradient(
+    M, A, B, alpha: float, beta: float, check_scatter: bool = True, eigenbasis: bool = False
+) -> np.ndarray:
+    _, limit = _plan_for("dense", A.shape[0], 0)
+    with limit:
+        return _core.gradient(
+            _doubles(M), _doubles(A), _doubles(B), alpha, beta, check_scatter, eigenbasis
+        )
 
 
 def evaluate(M, A, B, alpha: float, beta: float, check_scatter: bool = True):

@@ -39,11 +39,13 @@ def adversarial_pairs(
 
 # objective, gradient, Hessian
 def objective(
-    M: Floats, A: Floats, B: Floats, alpha: float, beta: float, check_scatter: bool = True
-) -> float: ...
+    M: Floats, A: Floats, B: Floats, alpha: float, beta: float, check_scatter: bool = True,
+    eigenbasis: bool = False,
+) -> float: ...  # fmt: skip
 def gradient(
-    M: Floats, A: Floats, B: Floats, alpha: float, beta: float, check_scatter: bool = True
-) -> Floats: ...
+    M: Floats, A: Floats, B: Floats, alpha: float, beta: float, check_scatter: bool = True,
+    eigenbasis: bool = False,
+) -> Floats: ...  # fmt: skip
 def evaluate(
     M: Floats, A: Floats, B: Floats, alpha: float, beta: float, check_scatter: bool = True
 ) -> tuple[float, Floats, float]: ...

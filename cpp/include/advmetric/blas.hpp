@@ -31,6 +31,7 @@ using dsyr2k_fn = void(char*, char*, int*, int*, double*, double*, int*, double*
 using dtrmm_fn = void(char*, char*, char*, char*, int*, int*, double*, double*, int*, double*, int*);
 using dtrsm_fn = void(char*, char*, char*, char*, int*, int*, double*, double*, int*, double*, int*);
 using dpotrf_fn = void(char*, int*, double*, int*, int*);
+using dpotri_fn = dpotrf_fn;
 using dpocon_fn = void(char*, int*, double*, int*, double*, double*, double*, int*, int*);
 using dgesdd_fn = void(char*, int*, int*, double*, int*, double*, double*, int*, double*, int*, double*, int*,
                        int*, int*);
@@ -43,6 +44,7 @@ struct Routines {
   dtrmm_fn* dtrmm = nullptr;
   dtrsm_fn* dtrsm = nullptr;
   dpotrf_fn* dpotrf = nullptr;
+  dpotri_fn* dpotri = nullptr;
   dpocon_fn* dpocon = nullptr;
   dgesdd_fn* dgesdd = nullptr;
   bool enabled = true;  // switch for tests and benchmarks that compare with the Eigen path
@@ -56,13 +58,13 @@ inline Routines& routines() {
 inline bool available() {
   const Routines& r = routines();
   return r.enabled && r.dgemm && r.dsyrk && r.dsyr2k && r.dsyevd && r.dtrmm && r.dtrsm && r.dpotrf &&
-         r.dpocon && r.dgesdd;
+         r.dpotri && r.dpocon && r.dgesdd;
 }
 
 // What each kind of dense work is, for the one decision below: BLAS/LAPACK or Eigen.
 enum class Work {
-  kProduct,     // products and triangular solves: dgemm, dtrmm, dtrsm, dsyrk, dsyr2k, dpocon
-  kSpectral,    // eigensystems and singular value decompositions: dsyevd, dgesdd
+  kProduct,   // products, triangular solves, Cholesky: dgemm, dtrmm, dtrsm, dsyrk, dsyr2k, dpotr[fi], dpocon
+  kSpectral,  // eigensystems and singular value decompositions: dsyevd, dgesdd
   kScatterPass  // the statistics pass's rank updates, made from each OpenMP thread
 };
 
@@ -309,6 +311,27 @@ inline std::optional<Matrix> well_conditioned_cholesky(const Matrix& S, double m
   blas::routines().dpocon(&uplo, &n, L->data(), &lda, &norm1, &rcond, work.data(), iwork.data(), &info);
   if (info != 0 || !(rcond > min_rcond)) return std::nullopt;
   return L;
+}
+
+// S^{-1} from the lower Cholesky factor L of S (LAPACK dpotri: L^{-1} and then L^{-T} L^{-1}, both
+// triangular), exactly symmetric. At the sizes where one-off evaluations matter this is cheaper
+// than triangular solves with d right-hand sides.
+inline Matrix inverse_from_cholesky(const Matrix& L) {
+  const Index d = L.rows();
+  if (!blas::use(blas::Work::kProduct, d)) {
+    Matrix inverse = Matrix::Identity(d, d);
+    L.triangularView<Eigen::Lower>().solveInPlace(inverse);
+    L.transpose().triangularView<Eigen::Upper>().solveInPlace(inverse);
+    return (0.5 * (inverse + inverse.transpose())).eval();
+  }
+  work_counters().gemm_calls += 2;
+  Matrix inverse = L;
+  char uplo = 'L';
+  int n = static_cast<int>(d), lda = n, info = 0;
+  blas::routines().dpotri(&uplo, &n, inverse.data(), &lda, &info);
+  if (info != 0) throw std::runtime_error("inverse from a Cholesky factor (LAPACK dpotri) failed");
+  fill_upper_from_lower(inverse);
+  return inverse;
 }
 
 // lower(C) += W W^T for a column-major d x k block W (k columns of length d at `W`).

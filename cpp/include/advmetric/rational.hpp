@@ -1,0 +1,116 @@
+// D(M) and grad D(M) without an eigendecomposition: every spectral function in D is rational in M,
+// so Cholesky factorizations, inverses and products evaluate it. This serves one-off evaluations
+// (the array API), where the eigendecomposition would be most of the cost; the solvers keep the
+// eigenbasis evaluation of objective.hpp, whose eigensystem their steps reuse.
+//
+// With gamma = 2 / beta, N = M^2 + gamma I and P = N^{-1} M^2 (eigenvalues l^2 / (l^2 + gamma) in
+// [0, 1)), the adversarial term is alpha beta^2 h_+(M) = alpha M P^2, so
+//   D(M) = tr(A M) + c tr(B M^{-1}) + alpha tr(A P M P),   c = 1 + alpha beta^2 / (2 + beta)^2.
+// The gradient follows by differentiating the products (P commutes with M):
+//   dP = gamma N^{-1} (dM M + M dM) N^{-1},
+//   grad tr(A P M P) = P A P + gamma (M K + K M),  K = N^{-1} (A P M + M P A) N^{-1},
+//   grad tr(B M^{-1}) = -M^{-1} B M^{-1}.
+// docs/math.md derives both. Nothing divides by an eigenvalue gap or squares beta.
+//
+// Accuracy: inverting N costs about cond(N) unit roundoffs, where the eigenbasis route costs about
+// cond(M) for the inverse term only. So this route declines (returns nothing) unless M and N are
+// well conditioned (bounds below), or when gamma or a result is not finite; the caller then
+// evaluates in M's eigenbasis, which also words the error for an M that is not positive definite.
+#pragma once
+
+#include <cmath>
+#include <optional>
+
+#include "blas.hpp"
+#include "objective.hpp"
+
+namespace advmetric {
+
+// Reciprocal condition numbers (1-norm) down to which the rational route's relative error stays at
+// the eigenbasis route's level, about 1e-14 (tests/test_rational_route.py measures both against
+// a high-precision evaluation).
+constexpr double kRationalMinRcondM = 1e-8;
+constexpr double kRationalMinRcondN = 1e-3;
+
+namespace detail {
+// sum_jk X_jk Y_kj = tr(X Y).
+inline double trace_of_product(const Matrix& X, const Matrix& Y) {
+  return (X.array() * Y.transpose().array()).sum();
+}
+
+inline double one_norm(const Matrix& X) { return X.cwiseAbs().colwise().sum().maxCoeff(); }
+
+// S^{-1} when S is positive definite with 1-norm condition number ||S|| ||S^{-1}|| at most
+// 1 / min_rcond; nothing otherwise. The inverse is needed anyway, so the condition number comes
+// exactly from it, where a LAPACK estimate would cost more than the inverse at small d.
+inline std::optional<Matrix> well_conditioned_inverse(const Matrix& S, double min_rcond) {
+  const std::optional<Matrix> L = cholesky_lower(S);
+  if (!L) return std::nullopt;
+  Matrix inverse = inverse_from_cholesky(*L);
+  if (!(one_norm(S) * one_norm(inverse) * min_rcond <= 1)) return std::nullopt;  // NaN declines too
+  return inverse;
+}
+}  // namespace detail
+
+// D(M) and, on request, grad D(M) (in Evaluation::gradient; relative_gradient is not computed), or
+// nothing when M or N is not positive definite or not well enough conditioned for this route, or a
+// result is not finite. M^{-1} and N^{-1} are formed explicitly: both are well conditioned here, and
+// products with them cost less than triangular solves with d right-hand sides at the sizes where a
+// one-off evaluation's cost matters.
+inline std::optional<Evaluation> evaluate_rational(const Matrix& M, const Matrix& A, const Matrix& B,
+                                                   double alpha, double beta, bool with_gradient) {
+  const Index d = M.rows();
+  const double gamma = 2 / beta;
+  const double c = 1 + alpha * beta * beta / ((2 + beta) * (2 + beta));
+  if (d == 0 || !std::isfinite(gamma) || !std::isfinite(c)) return std::nullopt;
+  const std::optional<Matrix> M_inverse_or = detail::well_conditioned_inverse(M, kRationalMinRcondM);
+  if (!M_inverse_or) return std::nullopt;
+  const Matrix& M_inverse = *M_inverse_or;
+
+  ++work_counters().objective_evaluations;
+  double value = detail::trace_of_product(A, M) + c * detail::trace_of_product(B, M_inverse);
+  Matrix N_inverse, P, AP, PAP;
+  if (alpha > 0) {
+    Matrix M_squared = Matrix::Zero(d, d);
+    add_gram_lower(M_squared, M.data(), d);  // M M^T = M^2
+    fill_upper_from_lower(M_squared);
+    Matrix N = M_squared;
+    N.diagonal().array() += gamma;
+    if (!N.allFinite()) return std::nullopt;
+    std::optional<Matrix> N_inverse_or = detail::well_conditioned_inverse(N, kRationalMinRcondN);
+    if (!N_inverse_or) return std::nullopt;
+    N_inverse = std::move(*N_inverse_or);
+    multiply_into(P, N_inverse, false, M_squared, false);
+    multiply_into(AP, A, false, P, false);
+    multiply_into(PAP, P, true, AP, false);             // P A P, also a term of the gradient
+    value += alpha * detail::trace_of_product(PAP, M);  // tr(A P M P) = tr(P A P M)
+  }
+  if (!std::isfinite(value)) return std::nullopt;
+
+  Evaluation out;
+  out.feasible = true;
+  out.value = value;
+  if (!with_gradient) return out;
+
+  ++work_counters().gradient_evaluations;
+  Matrix G, work;
+  multiply_into(work, B, false, M_inverse, false);
+  multiply_into(G, M_inverse, false, work, false);  // M^{-1} B M^{-1}
+  G *= -c;
+  G += A;
+  if (alpha > 0) {
+    Matrix K;
+    multiply_into(work, AP, false, M, false);  // A P M; its transpose is M P A
+    const Matrix G_P = work + work.transpose();
+    multiply_into(work, G_P, false, N_inverse, false);
+    multiply_into(K, N_inverse, false, work, false);  // N^{-1} (A P M + M P A) N^{-1}
+    multiply_into(work, M, false, K, false);
+    G += alpha * PAP + (alpha * gamma) * (work + work.transpose());
+  }
+  symmetrize(G);
+  if (!G.allFinite()) return std::nullopt;
+  out.gradient = std::move(G);
+  return out;
+}
+
+}  // namespace advmetric
