@@ -145,9 +145,12 @@ class _BlasThreadLimit:
         self._requests: list[int] = []
         self._libraries = None  # threadpoolctl's controllers of the loaded BLAS libraries
         self._original: list[int] = []
+        self._applied: list[int] = []  # what this object set, valid while requests are active
 
-    @contextlib.contextmanager
-    def __call__(self, n_threads: int):
+    def __call__(self, n_threads: int) -> _BlasThreadRequest:
+        return _BlasThreadRequest(self, n_threads)
+
+    def enter(self, n_threads: int) -> None:
         with self._lock:
             if self._libraries is None:  # scanning the loaded libraries is slow: once
                 from threadpoolctl import ThreadpoolController
@@ -155,20 +158,39 @@ class _BlasThreadLimit:
                 self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
             if not self._requests:
                 self._original = [library.num_threads for library in self._libraries]
+                self._applied = list(self._original)
             self._requests.append(n_threads)
             self._apply()
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._requests.remove(n_threads)
-                self._apply()
+
+    def exit(self, n_threads: int) -> None:
+        with self._lock:
+            self._requests.remove(n_threads)
+            self._apply()
 
     def _apply(self) -> None:
-        for library, original in zip(self._libraries, self._original):
+        # Only changes are set (each is a call into the library). While requests are active only
+        # this object sets the libraries, so the remembered values are the current ones.
+        for i, (library, original) in enumerate(zip(self._libraries, self._original)):
             limit = min(min(self._requests), original) if self._requests else original
-            if library.num_threads != limit:
+            if self._applied[i] != limit:
                 library.set_num_threads(limit)
+                self._applied[i] = limit
+
+
+class _BlasThreadRequest:
+    """One ``with`` block of a :class:`_BlasThreadLimit`: a plain class, because a generator-based
+    context manager costs more than the limit itself at small d."""
+
+    __slots__ = ("_limit", "_n_threads")
+
+    def __init__(self, limit: _BlasThreadLimit, n_threads: int):
+        self._limit, self._n_threads = limit, n_threads
+
+    def __enter__(self) -> None:
+        self._limit.enter(self._n_threads)
+
+    def __exit__(self, *exc) -> None:
+        self._limit.exit(self._n_threads)
 
 
 _blas_thread_limit = _BlasThreadLimit()

@@ -313,23 +313,27 @@ inline std::optional<Matrix> well_conditioned_cholesky(const Matrix& S, double m
   return L;
 }
 
-// S^{-1} from the lower Cholesky factor L of S (LAPACK dpotri: L^{-1} and then L^{-T} L^{-1}, both
-// triangular), exactly symmetric. At the sizes where one-off evaluations matter this is cheaper
-// than triangular solves with d right-hand sides.
-inline Matrix inverse_from_cholesky(const Matrix& L) {
-  const Index d = L.rows();
+// S^{-1} for a symmetric positive definite S, exactly symmetric, or nothing when S is not
+// (numerically) positive definite. Through the Cholesky factor and LAPACK dpotri (L^{-1}, then
+// L^{-T} L^{-1}), in one buffer: at the sizes where one-off evaluations matter this is cheaper than
+// triangular solves with d right-hand sides.
+inline std::optional<Matrix> positive_definite_inverse(const Matrix& S) {
+  const Index d = S.rows();
+  ++work_counters().choleskys;
   if (!blas::use(blas::Work::kProduct, d)) {
-    Matrix inverse = Matrix::Identity(d, d);
-    L.triangularView<Eigen::Lower>().solveInPlace(inverse);
-    L.transpose().triangularView<Eigen::Upper>().solveInPlace(inverse);
+    Eigen::LLT<Matrix> llt(S);
+    if (llt.info() != Eigen::Success) return std::nullopt;
+    Matrix inverse = llt.solve(Matrix::Identity(d, d));
     return (0.5 * (inverse + inverse.transpose())).eval();
   }
   work_counters().gemm_calls += 2;
-  Matrix inverse = L;
+  Matrix inverse = S;
   char uplo = 'L';
   int n = static_cast<int>(d), lda = n, info = 0;
+  blas::routines().dpotrf(&uplo, &n, inverse.data(), &lda, &info);
+  if (info != 0) return std::nullopt;
   blas::routines().dpotri(&uplo, &n, inverse.data(), &lda, &info);
-  if (info != 0) throw std::runtime_error("inverse from a Cholesky factor (LAPACK dpotri) failed");
+  if (info != 0) return std::nullopt;
   fill_upper_from_lower(inverse);
   return inverse;
 }

@@ -9,7 +9,7 @@ struct WorkCounters {
   long long eigendecompositions = 0;  // symmetric eigensolver calls (LAPACK dsyevd or Eigen)
   long long svds = 0;                 // singular value decompositions (GMML's closed form)
   long long choleskys = 0;            // Cholesky factorisations
-  long long gemm_calls = 0;  // O(d^3) BLAS-class products: dgemm, dsyrk, dsyr2k, dtrmm, dtrsm
+  long long gemm_calls = 0;           // O(d^3) BLAS-class products: dgemm, dsyrk, dsyr2k, dtrmm, dtrsm
   long long objective_evaluations = 0;
   long long gradient_evaluations = 0;
   long long hessian_vector_products = 0;

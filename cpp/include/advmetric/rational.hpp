@@ -44,10 +44,8 @@ inline double one_norm(const Matrix& X) { return X.cwiseAbs().colwise().sum().ma
 // 1 / min_rcond; nothing otherwise. The inverse is needed anyway, so the condition number comes
 // exactly from it, where a LAPACK estimate would cost more than the inverse at small d.
 inline std::optional<Matrix> well_conditioned_inverse(const Matrix& S, double min_rcond) {
-  const std::optional<Matrix> L = cholesky_lower(S);
-  if (!L) return std::nullopt;
-  Matrix inverse = inverse_from_cholesky(*L);
-  if (!(one_norm(S) * one_norm(inverse) * min_rcond <= 1)) return std::nullopt;  // NaN declines too
+  std::optional<Matrix> inverse = positive_definite_inverse(S);
+  if (!inverse || !(one_norm(S) * one_norm(*inverse) * min_rcond <= 1)) return std::nullopt;  // NaN too
   return inverse;
 }
 }  // namespace detail
