@@ -200,3 +200,14 @@ def test_singular_scatter_matrices():
         relative_error(aml.gradient(M, A, B, 1.0, 0.8), reference.gradient(M, A, B, 1.0, 0.8))
         <= 1e-12
     )
+
+
+def test_large_dimensions_use_the_eigenbasis_route():
+    """From d = 384 the eigenbasis route is the faster one (rational.hpp), whatever M is."""
+    rng = np.random.default_rng(384)
+    d = 384
+    M = spd_with_spectrum(np.linspace(0.5, 2.0, d), rng)
+    A, B = scatter(d, rng), scatter(d, rng)
+    np.testing.assert_array_equal(
+        aml.gradient(M, A, B, 1.0, 0.8), _backend.gradient(M, A, B, 1.0, 0.8, eigenbasis=True)
+    )

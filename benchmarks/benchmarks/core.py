@@ -12,7 +12,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from advmetric import PairStatistics as Statistics
-from advmetric import aml, reference
+from advmetric import _backend, aml, reference
 
 ALPHA, BETA = 1.0, 0.8
 
@@ -170,6 +170,26 @@ class ObjectiveGradient:
 
     def time_project_spd(self, d, implementation):
         self.module.project_spd(self.M)
+
+
+class ObjectiveRoutes:
+    """The array API's two routes for D and its gradient at a well-conditioned M: Cholesky
+    factors and inverses (the default there) and M's eigenbasis (ill-conditioned M)."""
+
+    params = ([16, 64, 256], ["rational", "eigenbasis"])
+    param_names = ["d", "route"]
+    timer = time.perf_counter
+
+    def setup(self, d, route):
+        self.A, self.B = _scatter(d)
+        self.M = aml.gmml(self.A, self.B)
+        self.eigenbasis = route == "eigenbasis"
+
+    def time_objective(self, d, route):
+        _backend.objective(self.M, self.A, self.B, ALPHA, BETA, eigenbasis=self.eigenbasis)
+
+    def time_gradient(self, d, route):
+        _backend.gradient(self.M, self.A, self.B, ALPHA, BETA, eigenbasis=self.eigenbasis)
 
 
 class GradientPairwise:

@@ -14,8 +14,9 @@
 //
 // Accuracy: inverting N costs about cond(N) unit roundoffs, where the eigenbasis route costs about
 // cond(M) for the inverse term only. So this route declines (returns nothing) unless M and N are
-// well conditioned (bounds below), or when gamma or a result is not finite; the caller then
-// evaluates in M's eigenbasis, which also words the error for an M that is not positive definite.
+// well conditioned (bounds below); it also declines at large d and when gamma or a result is not
+// finite. The caller then evaluates in M's eigenbasis, which also words the error for an M that is
+// not positive definite.
 #pragma once
 
 #include <cmath>
@@ -31,6 +32,12 @@ namespace advmetric {
 // a high-precision evaluation).
 constexpr double kRationalMinRcondM = 1e-8;
 constexpr double kRationalMinRcondN = 1e-3;
+
+// The route is taken below this dimension. The eigendecomposition's share of an eigenbasis
+// evaluation shrinks as d grows, while this route's dozen products do not; the gradients of the
+// two routes cost about the same between d = 256 and 384 on the machine where this was measured
+// (asv ObjectiveRoutes re-measures it).
+constexpr Index kRationalBelowDim = 384;
 
 namespace detail {
 // sum_jk X_jk Y_kj = tr(X Y).
@@ -60,7 +67,7 @@ inline std::optional<Evaluation> evaluate_rational(const Matrix& M, const Matrix
   const Index d = M.rows();
   const double gamma = 2 / beta;
   const double c = 1 + alpha * beta * beta / ((2 + beta) * (2 + beta));
-  if (d == 0 || !std::isfinite(gamma) || !std::isfinite(c)) return std::nullopt;
+  if (d == 0 || d >= kRationalBelowDim || !std::isfinite(gamma) || !std::isfinite(c)) return std::nullopt;
   const std::optional<Matrix> M_inverse_or = detail::well_conditioned_inverse(M, kRationalMinRcondM);
   if (!M_inverse_or) return std::nullopt;
   const Matrix& M_inverse = *M_inverse_or;
