@@ -27,9 +27,9 @@
 
 namespace advmetric {
 
-// Reciprocal condition numbers (1-norm) down to which the rational route's relative error stays at
-// the eigenbasis route's level, about 1e-14 (tests/test_rational_route.py measures both against
-// a high-precision evaluation).
+// Reciprocal condition numbers (1-norm) down to which the rational route's relative error stays
+// near the eigenbasis route's (benchmarks/accuracy.py measures both against a 40-digit evaluation;
+// tests/test_rational_route.py checks the route against exact rational arithmetic).
 constexpr double kRationalMinRcondM = 1e-8;
 constexpr double kRationalMinRcondN = 1e-3;
 
