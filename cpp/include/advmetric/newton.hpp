@@ -40,17 +40,16 @@ constexpr int kRefreshAfterConjugateGradient = 8;
 // cosh-like terms instead of x + 1/x), so Newton's steps go further from GMML's start.
 //
 // Everything is done in M's eigenbasis with R = U^T T from the evaluation (T^T U is the
-// evaluator's rotation), so a product costs two congruences, the Hessian's d x 5d product and one
-// d x d product for the curve's term.
+// evaluator's rotation), so a product costs two congruences and the Hessian's d x 6d product (the
+// curve's term is its sixth block).
 class CoordinateHessian {
  public:
   void prepare(const Evaluator& evaluator, double alpha, double beta) {
     const Vector& l = evaluator.eigensystem().values;
-    H_.prepare(l, evaluator.A_in_eigenbasis(), evaluator.B_in_eigenbasis(), alpha, beta);
     R_transpose_ = &evaluator.basis_rotation();  // T^T U
     R_ = R_transpose_->transpose();
-    inverse_ = l.cwiseInverse();
-    // The gradient in the eigenbasis, from its lower triangle with halved diagonal.
+    // The gradient in the eigenbasis, from its lower triangle with halved diagonal: the curve's
+    // term rides along in the Hessian's product (HessianOperator's sixth block).
     const Matrix& half = evaluator.half_gradient_in_eigenbasis();
     const Index d = l.size();
     G_eig_.resize(d, d);
@@ -58,8 +57,9 @@ class CoordinateHessian {
       G_eig_(k, k) = 2 * half(k, k);
       for (Index j = k + 1; j < d; ++j) G_eig_(j, k) = G_eig_(k, j) = half(j, k);
     }
+    H_.prepare(l, evaluator.A_in_eigenbasis(), evaluator.B_in_eigenbasis(), alpha, beta, &G_eig_);
     // X^{-1} = T^T M^{-1} T = S S^T with S = T^T U diag(l)^{-1/2}.
-    S_ = *R_transpose_ * inverse_.cwiseSqrt().asDiagonal();
+    S_ = *R_transpose_ * l.cwiseInverse().cwiseSqrt().asDiagonal();
   }
 
   // out = (Hessian of D in X + the curve's term) W.
@@ -68,12 +68,19 @@ class CoordinateHessian {
     half_.diagonal() *= 0.5;
     congruence_of_half_lower_into(V_eig_, work_, R_, half_);  // U^T T W T^T U
     H_.half_in_eigenbasis(V_eig_, Q_);
-    // The curve's term sym(G~ V~ L^{-1}) = Q' + Q'^T with Q' = G~ V~ L^{-1} / 2.
-    multiply_into(GV_, G_eig_, false, V_eig_, false);
-    Q_ += GV_ * (0.5 * inverse_).asDiagonal();
-    H_eig_ = Q_ + Q_.transpose();
-    H_eig_.diagonal() *= 0.5;
-    congruence_of_half_lower_into(out, work_, *R_transpose_, H_eig_);
+    // Q + Q^T as its lower triangle with halved diagonal (Q's own diagonal), the form the
+    // congruence back takes; in square tiles, as the upper triangle is read row-wise.
+    constexpr Index tile = 32;
+    const Index d = Q_.rows();
+    for (Index k0 = 0; k0 < d; k0 += tile) {
+      for (Index j0 = k0; j0 < d; j0 += tile) {
+        const Index k1 = std::min(k0 + tile, d), j1 = std::min(j0 + tile, d);
+        for (Index k = k0; k < k1; ++k) {
+          for (Index j = std::max(j0, k + 1); j < j1; ++j) Q_(j, k) += Q_(k, j);
+        }
+      }
+    }
+    congruence_of_half_lower_into(out, work_, *R_transpose_, Q_);
   }
 
   // C = W X^{-1} W / 2, the curve's second-order term in X.
@@ -87,8 +94,7 @@ class CoordinateHessian {
  private:
   HessianOperator H_;
   const Matrix* R_transpose_ = nullptr;
-  Vector inverse_;
-  Matrix R_, S_, G_eig_, half_, V_eig_, Q_, H_eig_, GV_, WS_, work_;
+  Matrix R_, S_, G_eig_, half_, V_eig_, Q_, WS_, work_;
 };
 
 inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoordinates> start_coordinates,
@@ -124,8 +130,11 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
 
     // Truncated, preconditioned CG on H W = -G, to a residual (in the preconditioner's norm) of
     // eta times the gradient's: loose far from the solution, tighter as the gradient shrinks,
-    // which keeps Newton's fast local convergence without over-solving early steps.
-    const double eta = std::min(0.1, 10 * cur.relative_gradient);
+    // which keeps Newton's fast local convergence without over-solving early steps. Never tighter
+    // than the tolerance needs: a step that cuts the relative gradient g to about eta g (plus the
+    // model's quadratic error) needs no smaller eta than tol / g; a tenth of that leaves room for
+    // the difference between the two norms.
+    const double eta = std::min(0.1, std::max(10 * cur.relative_gradient, 0.1 * opt.tol / cur.relative_gradient));
     W.setZero(d, d);
     r = -G;
     z = inverse_curvature.cwiseProduct(r);
