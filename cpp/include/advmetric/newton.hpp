@@ -44,9 +44,10 @@ constexpr int kRefreshAfterConjugateGradient = 8;
 // curve's term is its sixth block).
 class CoordinateHessian {
  public:
-  void prepare(const Evaluator& evaluator, double alpha, double beta) {
+  // `rotation` = T^T U for the current coordinates (the evaluator's, or one made after a refresh).
+  void prepare(const Evaluator& evaluator, const Matrix& rotation, double alpha, double beta) {
     const Vector& l = evaluator.eigensystem().values;
-    R_transpose_ = &evaluator.basis_rotation();  // T^T U
+    R_transpose_ = &rotation;
     R_ = R_transpose_->transpose();
     // The gradient in the eigenbasis, from its lower triangle with halved diagonal: the curve's
     // term rides along in the Hessian's product (HessianOperator's sixth block).
@@ -112,21 +113,42 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
   if (first == 0) return;
 
   CoordinateHessian hessian;
-  Matrix W, r, z, p, Hp, P_half, P_M, C, C_M, M_next, work;
+  Matrix W, r, z, p, Hp, P_half, P_M, C, C_M, M_next, work, rotation;
+  // The coordinates are remade once after the first step: from GMML's start that step carries
+  // most of the adversarial term's correction, so GMML's Hessian at the start no longer fits and
+  // CG would need many more products in the following iterations; the later steps are small and
+  // the coordinates made at the first iterate serve to the end (measured on random problems,
+  // d = 16..784: 11 Hessian products become 7 for the cost of one eigendecomposition).
   bool refresh = false, retried = false;
+  bool evaluated_at_M = true;  // the evaluator's last evaluation was at M (not a rejected trial)
+  const Matrix* rotation_now = nullptr;  // T^T U for the Hessian: the evaluator's, or `rotation`
   for (int it = first; it <= opt.max_iter; ++it) {
+    if (it == first + 1) refresh = true;
+    rotation_now = &problem.evaluator().basis_rotation();
     if (refresh) {
+      bool remade = false;
       try {
         coords = scaled_coordinates(M, weighted_B);
         X.setIdentity();
+        remade = true;
       } catch (const std::domain_error&) {  // M too ill-conditioned to factor: keep the old ones
       }
-      problem.evaluate(M, cur, &T);  // the gradient in the new coordinates, and the Hessian's pieces
+      if (remade && evaluated_at_M) {
+        // The evaluation at M stands (its eigensystem, D, the relative gradient); only the
+        // gradient changes coordinates: T^T grad D T = R^T G~ R with R = U^T T.
+        multiply_into(rotation, T, true, problem.evaluator().eigensystem().vectors, false);
+        congruence_of_half_lower_into(cur.gradient, work, rotation, problem.evaluator().half_gradient_in_eigenbasis());
+        rotation_now = &rotation;
+      } else if (remade || !evaluated_at_M) {
+        problem.evaluate(M, cur, &T);  // the gradient in the new coordinates, and the Hessian's pieces
+        evaluated_at_M = true;
+        rotation_now = &problem.evaluator().basis_rotation();
+      }
       refresh = false;
     }
     const Matrix& inverse_curvature = coords.inverse_curvature;
     const Matrix& G = cur.gradient;
-    hessian.prepare(problem.evaluator(), alpha, beta);
+    hessian.prepare(problem.evaluator(), *rotation_now, alpha, beta);
 
     // Truncated, preconditioned CG on H W = -G, to a residual (in the preconditioner's norm) of
     // eta times the gradient's: loose far from the solution, tighter as the gradient shrinks,
@@ -184,6 +206,7 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
       // The coordinates may be the limit rather than rounding in D: remake them once and retry.
       retried = true;
       refresh = true;
+      evaluated_at_M = false;  // the evaluator holds the last trial point
       if (problem.record(out, M, cur, it)) return;
       continue;
     }
