@@ -201,9 +201,9 @@ def test_solver_start_is_gmml_whichever_factorisation(solver, conditioning):
 
 
 def test_newton_never_solves_tighter_than_tol_needs():
-    """The CG forcing term is floored at a tenth of tol / (relative gradient): a looser tol costs
+    """The CG forcing term is floored at 0.3 tol / (relative gradient): a looser tol costs
     no more Hessian products. The count on a fixed problem stays where it was measured with the
-    coordinates remade after the first step (11 products without that refresh, 7 with it)."""
+    coordinates remade after the first step (11 products without that refresh, 6 with it)."""
     A, B = random_scatter(64)
     counts = {}
     for tol in (1e-5, 1e-8, 1e-11):
@@ -211,4 +211,4 @@ def test_newton_never_solves_tighter_than_tol_needs():
         assert result.converged and result.gradient_norm_history[-1] <= tol
         counts[tol] = result.counters["hessian_vector_products"]
     assert counts[1e-5] <= counts[1e-8] <= counts[1e-11]
-    assert counts[1e-8] <= 7
+    assert counts[1e-8] <= 6

