@@ -20,7 +20,7 @@
 // and nothing is divided by an eigenvalue gap, so the formula is the same for distinct, repeated
 // (M = I) and nearly equal eigenvalues. The sum over m then separates into d x d products with
 // diagonal scalings: four for h_+ (real and imaginary parts of zeta and zeta^2) and one for g,
-// done as one d x 5d product.
+// done as one d x 5d product (d x 6d with the Newton curve's term, see HessianOperator::prepare).
 #pragma once
 
 #include <cmath>
@@ -38,8 +38,8 @@ class HessianOperator {
   // With `curve_gradient` = G~ (the gradient in the eigenbasis, symmetric, both triangles), the
   // product also carries the term sym(G~ V~ L^{-1}) of the affine-invariant curve (newton.hpp) as a
   // sixth block of the same product, so that it costs no separate call.
-  void prepare(const Vector& l, const Matrix& A_eig_lower, const Matrix& B_eig_lower, double alpha, double beta,
-               const Matrix* curve_gradient = nullptr) {
+  void prepare(const Vector& l, const Matrix& A_eig_lower, const Matrix& B_eig_lower, double alpha,
+               double beta, const Matrix* curve_gradient = nullptr) {
     const Index d = l.size();
     d_ = d;
     curve_ = curve_gradient != nullptr;

@@ -118,7 +118,7 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
   // most of the adversarial term's correction, so GMML's Hessian at the start no longer fits and
   // CG would need many more products in the following iterations; the later steps are small and
   // the coordinates made at the first iterate serve to the end (measured on random problems,
-  // d = 16..784: 11 Hessian products become 7 for the cost of one eigendecomposition).
+  // d = 16..784: 10-11 Hessian products become 6-7 for the cost of one eigendecomposition).
   bool refresh = false, retried = false;
   bool evaluated_at_M = true;  // the evaluator's last evaluation was at M (not a rejected trial)
   const Matrix* rotation_now = nullptr;  // T^T U for the Hessian: the evaluator's, or `rotation`
@@ -137,7 +137,8 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
         // The evaluation at M stands (its eigensystem, D, the relative gradient); only the
         // gradient changes coordinates: T^T grad D T = R^T G~ R with R = U^T T.
         multiply_into(rotation, T, true, problem.evaluator().eigensystem().vectors, false);
-        congruence_of_half_lower_into(cur.gradient, work, rotation, problem.evaluator().half_gradient_in_eigenbasis());
+        congruence_of_half_lower_into(cur.gradient, work, rotation,
+                                      problem.evaluator().half_gradient_in_eigenbasis());
         rotation_now = &rotation;
       } else if (remade || !evaluated_at_M) {
         problem.evaluate(M, cur, &T);  // the gradient in the new coordinates, and the Hessian's pieces
@@ -157,7 +158,8 @@ inline void newton(Problem& problem, const Matrix& M0, std::optional<ScaledCoord
     // model's quadratic error) needs no smaller eta than tol / g; 0.3 of that leaves room for the
     // difference between the two norms (measured on 62 random, golden and digits problems: the
     // same iterations as a tenth, the final relative gradients at most 0.3 tol).
-    const double eta = std::min(0.1, std::max(10 * cur.relative_gradient, 0.3 * opt.tol / cur.relative_gradient));
+    const double eta =
+        std::min(0.1, std::max(10 * cur.relative_gradient, 0.3 * opt.tol / cur.relative_gradient));
     W.setZero(d, d);
     r = -G;
     z = inverse_curvature.cwiseProduct(r);
