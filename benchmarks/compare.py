@@ -486,9 +486,9 @@ def target_time_to_solution(dims, rounds: int) -> None:
         f"   A, B = X^T X of 4d Gaussian rows; alpha={ALPHA}, beta={BETA}. One yardstick = numpy "
         "eigh(d) + three d x d matmuls, raced\n   against the solves in the same run (minimum of "
         f"{rounds} rounds). Targets: <= 10 yardsticks at d = 16, <= 8 at d = 64, 256, 784.\n"
-        "   eig = eigendecompositions per solve (+1 SVD and 2 Choleskys for GMML's start), "
-        "Hv = Hessian-vector products;\n   |dM| = max relative difference (Frobenius) between the "
-        "two minimisers."
+        "   eig = eigendecompositions per solve (GMML's start included: one of F^T F, or an SVD "
+        "when F is ill-conditioned;\n   and 2 Choleskys), Hv = Hessian-vector products; "
+        "|dM| = max relative difference (Frobenius)\n   between the two minimisers."
     )
     rows, breakdown = [], []
     for d in dims:

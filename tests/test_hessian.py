@@ -171,7 +171,44 @@ def test_counters_describe_the_work():
     assert c["iterations"] == result.n_iter
     # one eigendecomposition per evaluation of D (and its gradient), at least one per iteration
     assert c["eigendecompositions"] >= c["objective_evaluations"] >= result.n_iter + 1
-    assert c["svds"] == 1 and c["gemm_calls"] > 0  # GMML's closed form starts the solve
+    # GMML's closed form starts the solve: here (well-conditioned A and B) through one symmetric
+    # eigendecomposition of F^T F, F = L_B^T L_A, instead of F's SVD; Newton-CG remakes its
+    # coordinates once, after the first step (one more eigendecomposition), L-BFGS does not here
+    assert c["svds"] == 0 and c["eigendecompositions"] == c["objective_evaluations"] + 2
+    assert c["gemm_calls"] > 0
+    lbfgs = aml.solve(A, B, 1.0, 0.8, solver="lbfgs").counters
+    assert lbfgs["svds"] == 0 and lbfgs["eigendecompositions"] == lbfgs["objective_evaluations"] + 1
     paper = aml.solve(A, B, 1.0, 0.8, solver="paper", max_iter=3, tol=1e-300)
     assert paper.counters["hessian_vector_products"] == 0 and paper.counters["svds"] == 0
     assert reference.solve(A, B, 1.0, 0.8, max_iter=3).counters == {}
+
+
+@pytest.mark.parametrize("solver", ["newton-cg", "lbfgs"])
+@pytest.mark.parametrize("conditioning", ["well", "ill"])
+def test_solver_start_is_gmml_whichever_factorisation(solver, conditioning):
+    """The solvers' start factors F = L_B^T L_A by the eigendecomposition of F^T F when F is well
+    conditioned and by its SVD otherwise; either way the first iterate is GMML's closed form."""
+    A, B = random_scatter(40, seed=3)
+    if conditioning == "ill":  # features on scales 1e-3 .. 1e3: F's singular values spread widely
+        s = np.logspace(-3, 3, len(A))
+        A, B = A * np.outer(s, s), B * np.outer(s, s)
+    result = aml.solve(A, B, 1.0, 0.8, solver=solver)
+    assert result.converged, result.message
+    c = result.counters
+    assert c["svds"] == (1 if conditioning == "ill" else 0)
+    start = aml.objective(aml.gmml(A, B), A, B, 1.0, 0.8)
+    np.testing.assert_allclose(result.objective_history[0], start, rtol=1e-12)
+
+
+def test_newton_never_solves_tighter_than_tol_needs():
+    """The CG forcing term is floored at 0.3 tol / (relative gradient): a looser tol costs
+    no more Hessian products. The count on a fixed problem stays where it was measured with the
+    coordinates remade after the first step (11 products without that refresh, 6 with it)."""
+    A, B = random_scatter(64)
+    counts = {}
+    for tol in (1e-5, 1e-8, 1e-11):
+        result = aml.solve(A, B, 1.0, 0.8, solver="newton-cg", tol=tol)
+        assert result.converged and result.gradient_norm_history[-1] <= tol
+        counts[tol] = result.counters["hessian_vector_products"]
+    assert counts[1e-5] <= counts[1e-8] <= counts[1e-11]
+    assert counts[1e-8] <= 6

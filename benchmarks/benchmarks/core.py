@@ -213,7 +213,8 @@ class Solve:
 
     "aml" is the default solver (Newton-CG), "aml-lbfgs" the previous default, "reference" the
     numpy reference (PGD; skipped above d = 256, where it takes minutes). ``track_*`` report the
-    iterations and eigendecompositions per solve, the two counts that time to solution follows.
+    iterations, eigendecompositions and Hessian-vector products per solve, the counts that time
+    to solution follows.
     """
 
     params = ([16, 64, 256, 784, 1024], ["aml", "aml-lbfgs", "reference"])
@@ -248,6 +249,14 @@ class Solve:
         return counters["eigendecompositions"]
 
     track_eigendecompositions.unit = "eigendecompositions"
+
+    def track_hessian_vector_products(self, d, implementation):
+        counters = self.solve().counters
+        if not counters:  # the reference does not count
+            raise NotImplementedError
+        return counters["hessian_vector_products"]
+
+    track_hessian_vector_products.unit = "Hessian-vector products"
 
 
 class SolverIteration:

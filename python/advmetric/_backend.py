@@ -359,10 +359,12 @@ def gmml(A, B, reg: float, n_threads: int = 0, check_scatter: bool = True) -> np
 
 
 #: ``solver="auto"``: Newton-CG below this dimension, L-BFGS from it on. Newton-CG needs about a
-#: third of L-BFGS's iterations and eigendecompositions, which wins while the eigendecomposition
-#: dominates an iteration; at large d its Hessian products (d x d x 5d each, several an iteration)
-#: cost more than the iterations it saves (benchmarks/compare.py, target 6, prints both).
-NEWTON_BELOW = 512
+#: third of L-BFGS's iterations and eigendecompositions for about seven Hessian products
+#: (d x d x 6d each, plus two congruences); in time to solution it was measured faster at every
+#: size up to d = 1536 (benchmarks/compare.py, target 6, prints both), by a margin that narrows as
+#: the eigendecomposition's share of the work falls with d. Past the measured range L-BFGS is
+#: kept: the two were converging, and Newton's product holds two extra d x 6d matrices.
+NEWTON_BELOW = 1600
 
 
 def auto_solver(d: int) -> str:

@@ -486,7 +486,7 @@ class AML(_PairsLearner):
     $beta
     $n_components
     solver : {"auto", "newton-cg", "lbfgs", "pgd", "paper"}, default "auto"
-        "auto" ("newton-cg" below 512 features, "lbfgs" from there on), "newton-cg", "lbfgs"
+        "auto" ("newton-cg" below 1600 features, "lbfgs" from there on), "newton-cg", "lbfgs"
         and "pgd" decrease the objective monotonically without
         tuning; "paper" is the paper's Algorithm 1 (projected gradient with the fixed step
         ``step``), which may diverge on unscaled data. See :func:`advmetric.aml.solve`.

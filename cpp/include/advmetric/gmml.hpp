@@ -46,7 +46,25 @@ struct GmmlSolution {
   Vector sigma;
 };
 
-inline GmmlSolution gmml_solution(const Matrix& A, const Matrix& B) {
+// How the closed form factors F = L_B^T L_A.
+enum class GmmlFactorization {
+  kSvd,  // F's SVD: accurate at any conditioning (the public gmml)
+  // The eigendecomposition of F^T F when F's singular values span less than two orders of
+  // magnitude, F's SVD otherwise: the solvers' start (solver.hpp). Squaring F then costs at most
+  // about 1e4 eps of relative accuracy in sigma^2, and the start only has to be a good SPD point
+  // with its coordinates (T T^T = M holds exactly either way); a symmetric eigensolver is
+  // markedly cheaper than an SVD.
+  kEigenWhenWellConditioned
+};
+
+// max_i / min_i of a positive diagonal; its square bounds the matrix's condition number from below.
+inline double diagonal_spread(const Matrix& L) {
+  const Vector diagonal = L.diagonal().cwiseAbs();
+  return diagonal.maxCoeff() / diagonal.minCoeff();
+}
+
+inline GmmlSolution gmml_solution(const Matrix& A, const Matrix& B,
+                                  GmmlFactorization how = GmmlFactorization::kSvd) {
   const Index d = A.rows();
   const double tiny = static_cast<double>(d) * std::numeric_limits<double>::epsilon();
   std::optional<Matrix> L_A = well_conditioned_cholesky(A, tiny);
@@ -64,7 +82,26 @@ inline GmmlSolution gmml_solution(const Matrix& A, const Matrix& B) {
   GmmlSolution g;
   Matrix F = *L_A;
   multiply_lower_in_place(*L_B, true, F);  // L_B^T L_A
-  singular_value_decomposition(F, g.sigma, g.V);
+  constexpr double kMinSquaredRatio = 1e-4;  // sigma_min^2 / sigma_max^2 for the eigen route
+  bool factored = false;
+  // cond(L_A) >= spread(L_A) (likewise for B): a cheap test that skips the eigen route where A or
+  // B is badly conditioned and F most likely is too, so that such a problem (features of very
+  // different scales, a small ridge) does not pay for an eigendecomposition the test below refuses.
+  const double spread = diagonal_spread(*L_A) * diagonal_spread(*L_B);
+  if (how == GmmlFactorization::kEigenWhenWellConditioned && spread * spread * kMinSquaredRatio < 1) {
+    const Matrix F_transpose = F.transpose();
+    Matrix K = Matrix::Zero(d, d);
+    add_gram_lower(K, F_transpose.data(), d);  // F^T F = L_A^T B L_A
+    fill_upper_from_lower(K);
+    Eigensystem eig = eigensystem(K);
+    // The computed spectrum is accurate to eps ||F||^2, so this test is reliable either way.
+    if (eig.values.minCoeff() > kMinSquaredRatio * eig.values.maxCoeff()) {
+      g.sigma = eig.values.cwiseSqrt();
+      g.V = std::move(eig.vectors);
+      factored = true;
+    }
+  }
+  if (!factored) singular_value_decomposition(F, g.sigma, g.V);
   g.T = g.V * g.sigma.cwiseSqrt().asDiagonal();
   solve_lower_in_place(*L_A, true, g.T);
   g.M = Matrix::Zero(d, d);

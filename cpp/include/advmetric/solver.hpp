@@ -42,7 +42,8 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
   } else if (options.kind == SolverKind::Paper) {
     M0 = Matrix::Identity(A.rows(), A.cols());
   } else if (options.kind == SolverKind::LBFGS || options.kind == SolverKind::Newton) {
-    closed_form = gmml_solution(A_r, B_r);  // its factors give the first scaled coordinates
+    // its factors give the first scaled coordinates
+    closed_form = gmml_solution(A_r, B_r, GmmlFactorization::kEigenWhenWellConditioned);
     M0 = std::move(closed_form->M);
   } else {
     M0 = gmml(A_r, B_r);
