@@ -109,6 +109,25 @@ def test_rational_route_matches_exact_arithmetic(alpha, beta, condition):
     assert relative_error(aml.gradient(M, A, B, alpha, beta), G) <= 1e-12
 
 
+@pytest.mark.parametrize(
+    "m_scale,a_scale,b_scale,beta",
+    [
+        (1e100, 1e-25, 1e175, 1e-200),  # M^2 near 2 / beta: K underflows if formed unscaled
+        (1e-75, 1.0, 1e-150, 1e150),
+        (1e-3, 1e10, 1e-10, 1e-6),
+    ],
+)
+def test_rational_route_at_extreme_scales(m_scale, a_scale, b_scale, beta):
+    """Scales where an unscaled formula under- or overflows in an intermediate (docs/math.md)."""
+    rng = np.random.default_rng(11)
+    d = 4
+    M = m_scale * spd_with_spectrum(np.linspace(0.8, 1.6, d), rng)
+    A, B = a_scale * scatter(d, rng), b_scale * scatter(d, rng)
+    value, G = exact_objective_and_gradient(M, A, B, 1.0, beta)
+    assert relative_error(aml.objective(M, A, B, 1.0, beta), value) <= 1e-13
+    assert relative_error(aml.gradient(M, A, B, 1.0, beta), G) <= 1e-12
+
+
 # -- against the eigenbasis route and the numpy reference ---------------------------------------
 
 
@@ -133,17 +152,16 @@ def test_rational_route_agrees_with_eigenbasis_route(alpha, beta, d):
     np.testing.assert_array_equal(G, G.T)
 
 
-def test_rational_route_is_taken_for_well_conditioned_input():
-    """The two routes round differently; identical results everywhere would mean the rational
-    route never ran (and the array API lost its speed)."""
+@pytest.mark.parametrize("alpha,beta", SETTINGS)
+def test_rational_route_is_taken_for_well_conditioned_input(alpha, beta):
+    """The two routes round differently; identical results would mean the rational route never
+    ran (and the array API lost its speed)."""
     rng = np.random.default_rng(7)
-    differs = []
     for d in (7, 40):
         M = spd_with_spectrum(np.linspace(0.5, 2.0, d), rng)
         A, B = scatter(d, rng), scatter(d, rng)
-        G = aml.gradient(M, A, B, 1.0, 0.8)
-        differs.append(not np.array_equal(G, _backend.gradient(M, A, B, 1.0, 0.8, eigenbasis=True)))
-    assert all(differs)
+        G = aml.gradient(M, A, B, alpha, beta)
+        assert not np.array_equal(G, _backend.gradient(M, A, B, alpha, beta, eigenbasis=True))
 
 
 # -- fallback -----------------------------------------------------------------------------------

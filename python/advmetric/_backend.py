@@ -145,7 +145,6 @@ class _BlasThreadLimit:
         self._requests: list[int] = []
         self._libraries = None  # threadpoolctl's controllers of the loaded BLAS libraries
         self._original: list[int] = []
-        self._applied: list[int] = []  # what this object set, valid while requests are active
 
     def __call__(self, n_threads: int) -> _BlasThreadRequest:
         return _BlasThreadRequest(self, n_threads)
@@ -158,7 +157,6 @@ class _BlasThreadLimit:
                 self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
             if not self._requests:
                 self._original = [library.num_threads for library in self._libraries]
-                self._applied = list(self._original)
             self._requests.append(n_threads)
             self._apply()
 
@@ -168,13 +166,12 @@ class _BlasThreadLimit:
             self._apply()
 
     def _apply(self) -> None:
-        # Only changes are set (each is a call into the library). While requests are active only
-        # this object sets the libraries, so the remembered values are the current ones.
-        for i, (library, original) in enumerate(zip(self._libraries, self._original)):
+        # The current value is read, not remembered: other code (a user's threadpool_limits in
+        # another thread) may have changed it while a request was active.
+        for library, original in zip(self._libraries, self._original):
             limit = min(min(self._requests), original) if self._requests else original
-            if self._applied[i] != limit:
+            if library.num_threads != limit:
                 library.set_num_threads(limit)
-                self._applied[i] = limit
 
 
 class _BlasThreadRequest:

@@ -3,14 +3,16 @@
 // (the array API), where the eigendecomposition would be most of the cost; the solvers keep the
 // eigenbasis evaluation of objective.hpp, whose eigensystem their steps reuse.
 //
-// With gamma = 2 / beta, N = M^2 + gamma I and P = N^{-1} M^2 (eigenvalues l^2 / (l^2 + gamma) in
-// [0, 1)), the adversarial term is alpha beta^2 h_+(M) = alpha M P^2, so
-//   D(M) = tr(A M) + c tr(B M^{-1}) + alpha tr(A P M P),   c = 1 + alpha beta^2 / (2 + beta)^2.
+// With gamma = 2 / beta, the scaled S = M / sqrt(gamma), N = S^2 + I and P = N^{-1} S^2
+// (eigenvalues l^2 / (l^2 + gamma) in [0, 1)), the adversarial term is
+// alpha beta^2 h_+(M) = alpha M P^2, so
+//   D(M) = tr(A M) + c tr(B M^{-1}) + alpha tr(P A P M),   c = 1 + alpha (beta / (2 + beta))^2.
 // The gradient follows by differentiating the products (P commutes with M):
-//   dP = gamma N^{-1} (dM M + M dM) N^{-1},
-//   grad tr(A P M P) = P A P + gamma (M K + K M),  K = N^{-1} (A P M + M P A) N^{-1},
+//   dP = N^{-1} (dS S + S dS) N^{-1},
+//   grad tr(A P M P) = P A P + S K + K S,  K = N^{-1} (A P S + S P A) N^{-1},
 //   grad tr(B M^{-1}) = -M^{-1} B M^{-1}.
-// docs/math.md derives both. Nothing divides by an eigenvalue gap or squares beta.
+// docs/math.md derives both. Working with S keeps every intermediate at the scale of its result:
+// nothing divides by an eigenvalue gap, squares beta, or multiplies an underflowed factor back up.
 //
 // Accuracy: inverting N costs about cond(N) unit roundoffs, where the eigenbasis route costs about
 // cond(M) for the inverse term only. So this route declines (returns nothing) unless M and N are
@@ -65,27 +67,30 @@ inline std::optional<Matrix> well_conditioned_inverse(const Matrix& S, double mi
 inline std::optional<Evaluation> evaluate_rational(const Matrix& M, const Matrix& A, const Matrix& B,
                                                    double alpha, double beta, bool with_gradient) {
   const Index d = M.rows();
-  const double gamma = 2 / beta;
-  const double c = 1 + alpha * beta * beta / ((2 + beta) * (2 + beta));
-  if (d == 0 || d >= kRationalBelowDim || !std::isfinite(gamma) || !std::isfinite(c)) return std::nullopt;
+  const double root_gamma = std::sqrt(2 / beta);
+  const double ratio = beta / (2 + beta);
+  const double c = 1 + alpha * ratio * ratio;
+  if (d == 0 || d >= kRationalBelowDim || !std::isfinite(root_gamma) || !std::isfinite(c))
+    return std::nullopt;
   const std::optional<Matrix> M_inverse_or = detail::well_conditioned_inverse(M, kRationalMinRcondM);
   if (!M_inverse_or) return std::nullopt;
   const Matrix& M_inverse = *M_inverse_or;
 
   ++work_counters().objective_evaluations;
   double value = detail::trace_of_product(A, M) + c * detail::trace_of_product(B, M_inverse);
-  Matrix N_inverse, P, AP, PAP;
+  Matrix S, N_inverse, P, AP, PAP;
   if (alpha > 0) {
-    Matrix M_squared = Matrix::Zero(d, d);
-    add_gram_lower(M_squared, M.data(), d);  // M M^T = M^2
-    fill_upper_from_lower(M_squared);
-    Matrix N = M_squared;
-    N.diagonal().array() += gamma;
+    S = M / root_gamma;
+    Matrix S_squared = Matrix::Zero(d, d);
+    add_gram_lower(S_squared, S.data(), d);  // S S^T = S^2
+    fill_upper_from_lower(S_squared);
+    Matrix N = S_squared;
+    N.diagonal().array() += 1;
     if (!N.allFinite()) return std::nullopt;
     std::optional<Matrix> N_inverse_or = detail::well_conditioned_inverse(N, kRationalMinRcondN);
     if (!N_inverse_or) return std::nullopt;
     N_inverse = std::move(*N_inverse_or);
-    multiply_into(P, N_inverse, false, M_squared, false);
+    multiply_into(P, N_inverse, false, S_squared, false);
     multiply_into(AP, A, false, P, false);
     multiply_into(PAP, P, true, AP, false);             // P A P, also a term of the gradient
     value += alpha * detail::trace_of_product(PAP, M);  // tr(A P M P) = tr(P A P M)
@@ -105,12 +110,12 @@ inline std::optional<Evaluation> evaluate_rational(const Matrix& M, const Matrix
   G += A;
   if (alpha > 0) {
     Matrix K;
-    multiply_into(work, AP, false, M, false);  // A P M; its transpose is M P A
+    multiply_into(work, AP, false, S, false);  // A P S; its transpose is S P A
     const Matrix G_P = work + work.transpose();
     multiply_into(work, G_P, false, N_inverse, false);
-    multiply_into(K, N_inverse, false, work, false);  // N^{-1} (A P M + M P A) N^{-1}
-    multiply_into(work, M, false, K, false);
-    G += alpha * PAP + (alpha * gamma) * (work + work.transpose());
+    multiply_into(K, N_inverse, false, work, false);  // N^{-1} (A P S + S P A) N^{-1}
+    multiply_into(work, S, false, K, false);
+    G += alpha * (PAP + work + work.transpose());
   }
   symmetrize(G);
   if (!G.allFinite()) return std::nullopt;
