@@ -118,14 +118,19 @@ def test_rational_route_matches_exact_arithmetic(alpha, beta, condition):
     ],
 )
 def test_rational_route_at_extreme_scales(m_scale, a_scale, b_scale, beta):
-    """Scales where an unscaled formula under- or overflows in an intermediate (docs/math.md)."""
+    """Scales where an unscaled formula under- or overflows in an intermediate (docs/math.md):
+    both routes, the eigenbasis one through its weighted bounded factors (objective.hpp)."""
     rng = np.random.default_rng(11)
     d = 4
     M = m_scale * spd_with_spectrum(np.linspace(0.8, 1.6, d), rng)
     A, B = a_scale * scatter(d, rng), b_scale * scatter(d, rng)
     value, G = exact_objective_and_gradient(M, A, B, 1.0, beta)
+    for eigenbasis in (False, True):
+        found = _backend.objective(M, A, B, 1.0, beta, eigenbasis=eigenbasis)
+        assert relative_error(found, value) <= 1e-13
+        found = _backend.gradient(M, A, B, 1.0, beta, eigenbasis=eigenbasis)
+        assert relative_error(found, G) <= 1e-12
     assert relative_error(aml.objective(M, A, B, 1.0, beta), value) <= 1e-13
-    assert relative_error(aml.gradient(M, A, B, 1.0, beta), G) <= 1e-12
 
 
 # -- against the eigenbasis route and the numpy reference ---------------------------------------

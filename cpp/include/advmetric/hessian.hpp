@@ -28,6 +28,7 @@
 
 #include "blas.hpp"
 #include "counters.hpp"
+#include "objective.hpp"
 #include "spectral.hpp"
 
 namespace advmetric {
@@ -46,7 +47,7 @@ class HessianOperator {
     const double s = std::sqrt(2 / beta);
     // w s^3 / 4 = alpha beta^2 (2 / beta)^{3/2} / 4, without forming s^3 (it overflows for tiny beta)
     weight_plus_ = alpha * std::sqrt(8 * beta) / 4;
-    weight_minus_ = 1 + alpha * beta * beta / ((2 + beta) * (2 + beta));
+    weight_minus_ = 1 + AdversarialSpectrum{alpha, beta}.minus_weight();
     // Diagonal scalings of the right-hand blocks [diag(Re zeta) A~, diag(Im zeta) A~,
     // diag(Re zeta^2) A~, diag(Im zeta^2) A~, diag(1/l) B~ (, G~)]: each product V~ diag(x) S~ is
     // then one block of V~ [blocks].

@@ -17,44 +17,51 @@
 
 namespace advmetric {
 
-// The spectral functions of the adversarial term and their exact divided differences, written
-// with the bounded factors r(l) = 1/(2 + beta l^2), p(l) = l^2 r(l) <= 1/beta and
-// q(l) = l r(l), so that no intermediate overflows or underflows to a NaN for any finite l > 0.
+// The adversarial term's spectral functions as they enter D, weighted by alpha beta^2, and their
+// exact divided differences. They are written with factors that are bounded for every finite
+// l > 0 and every beta,
+//   r(l) = 1 / (2 + beta l^2) <= 1/2,
+//   P(l) = beta l^2 r(l) = 1 / (1 + 2 / (beta l^2)) < 1,
+//   Q(l) = sqrt(beta) l r(l) = 1 / (2 / (sqrt(beta) l) + sqrt(beta) l) <= 1 / (2 sqrt(2)),
+// and beta appears nowhere else: neither alpha beta^2 nor a factor can over- or underflow before
+// the product that is the result. (Unweighted, l p^2 with p = P / beta underflows for l ~ 1e-75
+// at beta = 1e150 before alpha beta^2 ~ 1e300 would multiply it back up.)
 struct AdversarialSpectrum {
-  double beta;
+  double alpha, beta;
 
-  double r(double l) const { return 1 / (2 + beta * l * l); }
-  double p(double l) const { return 1 / (beta + 2 / (l * l)); }
-  double q(double l) const { return 1 / (2 / l + beta * l); }
-
-  // h_+(l) = l^5 / (2 + beta l^2)^2 = l p(l)^2.
-  double h_plus(double l) const {
-    const double pl = p(l);
-    return l * pl * pl;
+  struct Factors {
+    double r, P, Q;
+  };
+  Factors factors(double l) const {
+    const double root = std::sqrt(beta), bl2 = beta * l * l;
+    return {1 / (2 + bl2), 1 / (1 + 2 / bl2), 1 / (2 / (root * l) + root * l)};
   }
-  double h_minus(double l) const { return 1 / (l * (2 + beta) * (2 + beta)); }
 
-  // (h_+(a) - h_+(b)) / (a - b), with the subtraction cancelled algebraically:
+  // alpha beta^2 h_+(l) = alpha beta^2 l^5 / (2 + beta l^2)^2 = alpha l P(l)^2.
+  double weighted_h_plus(double l) const {
+    const double P = factors(l).P;
+    return alpha * l * P * P;
+  }
+  // alpha beta^2 h_-(l) = minus_weight() / l, h_-(l) = 1 / (l (2 + beta)^2).
+  double minus_weight() const {
+    const double t = beta / (2 + beta);
+    return alpha * t * t;
+  }
+
+  // alpha beta^2 (h_+(a) - h_+(b)) / (a - b), with the subtraction cancelled algebraically:
   //   [4 (a^4 + a^3 b + a^2 b^2 + a b^3 + b^4) + 4 beta a^2 b^2 (a^2 + a b + b^2) + beta^2 a^4 b^4]
   //   / ((2 + beta a^2)^2 (2 + beta b^2)^2),
-  // here with every monomial distributed over the bounded factors r, p, q of a and b. Every term
-  // is positive for a, b > 0, so it is accurate for equal, nearly equal and distant eigenvalues
-  // alike; at a == b it is h_+'(a). No division by an eigenvalue gap.
-  double divided_plus(double a, double b) const {
-    return divided_plus(Factors{r(a), p(a), q(a)}, Factors{r(b), p(b), q(b)});
+  // here with every monomial and the weight distributed over the factors r, P, Q of a and b. Every
+  // term is positive for a, b > 0, so it is accurate for equal, nearly equal and distant
+  // eigenvalues alike; at a == b it is the derivative. No division by an eigenvalue gap. The
+  // divided difference of h_- is exact: alpha beta^2 (h_-(a) - h_-(b)) / (a - b) =
+  // -minus_weight() / (a b).
+  double weighted_divided_plus(const Factors& a, const Factors& b) const {
+    const double QQ = a.Q * b.Q;
+    return alpha * (4 * (a.P * a.P * b.r * b.r + a.P * QQ * b.r + a.P * b.P * a.r * b.r + b.P * QQ * a.r +
+                         b.P * b.P * a.r * a.r) +
+                    4 * a.P * b.P * (a.P * b.r + QQ + b.P * a.r) + a.P * a.P * b.P * b.P);
   }
-  // The same from precomputed factors (the d^2 kernel entries then need no division).
-  struct Factors {
-    double r, p, q;
-  };
-  double divided_plus(const Factors& a, const Factors& b) const {
-    const double qq = a.q * b.q;
-    return 4 * (a.p * a.p * b.r * b.r + a.p * qq * b.r + a.p * b.p * a.r * b.r + b.p * qq * a.r +
-                b.p * b.p * a.r * a.r) +
-           4 * beta * a.p * b.p * (a.p * b.r + qq + b.p * a.r) + beta * beta * a.p * a.p * b.p * b.p;
-  }
-  // (h_-(a) - h_-(b)) / (a - b) = -1 / (a b (2 + beta)^2), exact.
-  double divided_minus(double a, double b) const { return -1 / (a * b * (2 + beta) * (2 + beta)); }
 };
 
 // Gradient kernels in the eigenbasis: the gradient of one pair's loss xh^T f(M) xh is
@@ -66,17 +73,17 @@ struct GradientKernels {
 };
 
 inline void gradient_kernels_into(GradientKernels& K, const Vector& l, double alpha, double beta) {
-  const AdversarialSpectrum h{beta};
-  const double w = alpha * beta * beta;
+  const AdversarialSpectrum h{alpha, beta};
+  const double dissimilar_weight = 1 + h.minus_weight();
   const Index d = l.size();
   std::vector<AdversarialSpectrum::Factors> f(static_cast<size_t>(d));
-  for (Index j = 0; j < d; ++j) f[j] = {h.r(l[j]), h.p(l[j]), h.q(l[j])};
+  for (Index j = 0; j < d; ++j) f[j] = h.factors(l[j]);
   K.similar.resize(d, d);
   K.dissimilar.resize(d, d);
   for (Index k = 0; k < d; ++k) {
     for (Index j = 0; j < d; ++j) {
-      K.similar(j, k) = 1 + w * h.divided_plus(f[j], f[k]);
-      K.dissimilar(j, k) = -1 / (l[j] * l[k]) + w * h.divided_minus(l[j], l[k]);
+      K.similar(j, k) = 1 + h.weighted_divided_plus(f[j], f[k]);
+      K.dissimilar(j, k) = -dissimilar_weight * (1 / l[j]) * (1 / l[k]);
     }
   }
 }
@@ -143,11 +150,11 @@ class Evaluator {
 
     A_.in_basis_into(A_eig_, work_, U, true);
     B_.in_basis_into(B_eig_, work_, U, true);
-    const AdversarialSpectrum h{beta_};
-    const double w = alpha_ * beta_ * beta_;
+    const AdversarialSpectrum h{alpha_, beta_};
+    const double dissimilar_weight = 1 + h.minus_weight();  // 1 / l + alpha beta^2 h_-(l) = this / l
     double value = 0;
     for (Index j = 0; j < l.size(); ++j) {
-      value += A_eig_(j, j) * (l[j] + w * h.h_plus(l[j])) + B_eig_(j, j) * (1 / l[j] + w * h.h_minus(l[j]));
+      value += A_eig_(j, j) * (l[j] + h.weighted_h_plus(l[j])) + B_eig_(j, j) * (dissimilar_weight / l[j]);
     }
     if (!std::isfinite(value)) return;
     out.feasible = true;
@@ -163,17 +170,16 @@ class Evaluator {
     root_.resize(d);
     inverse_.resize(d);
     for (Index j = 0; j < d; ++j) {
-      factors_[j] = {h.r(l[j]), h.p(l[j]), h.q(l[j])};
+      factors_[j] = h.factors(l[j]);
       root_[j] = std::sqrt(l[j]);
       inverse_[j] = 1 / l[j];
     }
-    const double dissimilar_weight = 1 + w / ((2 + beta_) * (2 + beta_));  // -K_dissimilar l_j l_k
     const double inverse_value = 1 / std::abs(value);
     G_half_.resize(d, d);
     double squares = 0;
     for (Index k = 0; k < d; ++k) {
       for (Index j = k; j < d; ++j) {
-        const double g = A_eig_(j, k) * (1 + w * h.divided_plus(factors_[j], factors_[k])) -
+        const double g = A_eig_(j, k) * (1 + h.weighted_divided_plus(factors_[j], factors_[k])) -
                          B_eig_(j, k) * (dissimilar_weight * inverse_[j] * inverse_[k]);
         const double e = root_[j] * root_[k] * g * inverse_value;
         squares += j == k ? e * e : 2 * e * e;

@@ -81,7 +81,7 @@ class Problem {
   // The evaluator, whose last evaluation's pieces the Hessian reuses.
   const Evaluator& evaluator() const { return evaluator_; }
   // c B, where c = 1 + alpha beta^2 / (2 + beta)^2 is D's weight on tr(B M^{-1}).
-  double weight_of_B() const { return 1 + alpha_ * beta_ * beta_ / ((2 + beta_) * (2 + beta_)); }
+  double weight_of_B() const { return 1 + AdversarialSpectrum{alpha_, beta_}.minus_weight(); }
   Matrix weighted_B() const { return weight_of_B() * B_.matrix(); }
   Evaluation evaluate(const Matrix& M) {
     Evaluation e;
