@@ -170,10 +170,12 @@ def test_counters_describe_the_work():
     c = result.counters
     assert c["iterations"] == result.n_iter
     # one eigendecomposition per evaluation of D (and its gradient), at least one per iteration
+    # (Newton-CG's eigenvalue step, part of its start, reuses the start's eigendecomposition)
     assert c["eigendecompositions"] >= c["objective_evaluations"] >= result.n_iter + 1
     # GMML's closed form starts the solve: here (well-conditioned A and B) through one symmetric
-    # eigendecomposition of F^T F, F = L_B^T L_A, instead of F's SVD; Newton-CG remakes its
-    # coordinates once, after the first step (one more eigendecomposition), L-BFGS does not here
+    # eigendecomposition of F^T F, F = L_B^T L_A, instead of F's SVD; Newton-CG makes its
+    # coordinates in the eigenbasis of its start (one more eigendecomposition, of a matrix formed
+    # in O(d^2)), L-BFGS takes them from GMML's factors
     assert c["svds"] == 0 and c["eigendecompositions"] == c["objective_evaluations"] + 2
     assert c["gemm_calls"] > 0
     lbfgs = aml.solve(A, B, 1.0, 0.8, solver="lbfgs").counters

@@ -248,15 +248,31 @@ def test_largest_beta_gives_the_limit_of_aml():
 @pytest.mark.parametrize("scale", [1e-200, 1e200])
 @pytest.mark.parametrize("fit", ["aml", "estimator"])
 def test_a_start_the_solver_cannot_leave_is_an_error(scale, fit):
+    # L-BFGS cannot leave such a start (its first trial steps are not finite); it says so
     rng = np.random.default_rng(7)
     X = rng.standard_normal((60, 4))
     y = np.arange(60) % 3
     with pytest.raises(ValueError, match="cannot make progress from init"):
         if fit == "aml":
             A, B = np.cov(X.T), np.eye(4)
-            aml.solve(A, B, 1.0, 0.8, init=scale * np.eye(4))
+            aml.solve(A, B, 1.0, 0.8, init=scale * np.eye(4), solver="lbfgs")
         else:
-            AML_Supervised(init=scale * np.eye(4), random_state=0).fit(X, y)
+            AML_Supervised(init=scale * np.eye(4), solver="lbfgs", random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-200, 1e200, 1e300])
+def test_newton_recovers_from_a_start_of_any_scale(scale):
+    # Newton-CG's eigenvalue step fits M's eigenvalues to D whatever their scale, so an absurd
+    # start still reaches GMML's start's minimiser
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((60, 4))
+    A, B = np.cov(X.T), np.eye(4)
+    expected = aml.solve(A, B, 1.0, 0.8).M
+    result = aml.solve(A, B, 1.0, 0.8, init=scale * np.eye(4))
+    assert result.converged, result.message
+    assert np.linalg.norm(result.M - expected) <= 1e-6 * np.linalg.norm(expected)
+    history = np.asarray(result.objective_history)
+    assert np.all(np.diff(history) <= 1e-13 * np.abs(history[:-1]))
 
 
 def test_starts_of_any_sane_scale_still_converge():

@@ -81,7 +81,7 @@ inline GmmlSolution gmml_solution(const Matrix& A, const Matrix& B,
   }
   GmmlSolution g;
   Matrix F = *L_A;
-  multiply_lower_in_place(*L_B, true, F);  // L_B^T L_A
+  multiply_lower_in_place(*L_B, true, F);    // L_B^T L_A
   constexpr double kMinSquaredRatio = 1e-4;  // sigma_min^2 / sigma_max^2 for the eigen route
   bool factored = false;
   // cond(L_A) >= spread(L_A) (likewise for B): a cheap test that skips the eigen route where A or

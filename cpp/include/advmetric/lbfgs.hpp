@@ -43,25 +43,36 @@ inline double update_and_inner(Matrix& x, double c, const Matrix& u, const Matri
 // T^{-1} (c B) T^{-T} = diag(lambda). Then the Hessian of c tr(B M^{-1}) at M0 with respect to X is
 // diagonal: W_jk -> (lambda_j + lambda_k) W_jk (exactly, at any M0). tr(AM) is linear, so this is
 // the whole Hessian for alpha = 0; its inverse is the LBFGS initial Hessian. The iteration is then
-// invariant to the scaling and rotation of the features. Two constructions:
+// invariant to the scaling and rotation of the features. Three constructions:
 // - at GMML's closed form, T = L_A^{-T} V diag(sigma)^{1/2} and lambda = c sigma come with it
 //   (gmml.hpp), for no extra work;
-// - at any M0 = L L^T, T = L Q with Q, lambda the eigensystem of c L^{-1} B L^{-T}.
+// - at any M0 = L L^T, T = L Q with Q, lambda the eigensystem of c L^{-1} B L^{-T};
+// - at M0 = U diag(m) U^T with U^T B U at hand (newton.hpp), T = U diag(m)^{1/2} Q with Q, lambda
+//   the eigensystem of c diag(m)^{-1/2} U^T B U diag(m)^{-1/2}, formed in O(d^2).
 struct ScaledCoordinates {
+  enum class Factor {
+    kLower,          // T = L Q diag(s), L lower triangular
+    kInverseLowerT,  // T = L^{-T} Q diag(s), L lower triangular
+    kEigenbasis,     // T = L diag(s) Q, L orthogonal
+  };
   Matrix T;
   Matrix inverse_curvature;  // 1 / (lambda_j + lambda_k)
-  // T = L Q diag(s), or T = L^{-T} Q diag(s) when `inverse_factor`.
   Matrix L, Q;
   Vector s;
-  bool inverse_factor = false;
+  Factor factor = Factor::kLower;
 
-  // T^{-1} Y without forming the inverse: diag(1/s) Q^T L^{-1} Y, or diag(1/s) Q^T L^T Y.
+  // T^{-1} Y without forming the inverse.
   Matrix solve(const Matrix& Y) const {
     Matrix Z = Y;
-    if (inverse_factor) {
-      multiply_lower_in_place(L, true, Z);
-    } else {
-      solve_lower_in_place(L, false, Z);
+    switch (factor) {
+      case Factor::kLower:
+        solve_lower_in_place(L, false, Z);
+        break;
+      case Factor::kInverseLowerT:
+        multiply_lower_in_place(L, true, Z);
+        break;
+      case Factor::kEigenbasis:
+        return multiply(Q, true, s.cwiseInverse().asDiagonal() * multiply(L, true, Y, false), false);
     }
     return s.cwiseInverse().asDiagonal() * multiply(Q, true, Z, false);
   }
@@ -105,7 +116,7 @@ inline ScaledCoordinates scaled_coordinates(GmmlSolution&& g, double c) {
   coords.L = std::move(g.L_A);
   coords.Q = std::move(g.V);
   coords.s = g.sigma.cwiseSqrt();
-  coords.inverse_factor = true;
+  coords.factor = ScaledCoordinates::Factor::kInverseLowerT;
   return coords;
 }
 

@@ -8,6 +8,7 @@
 // U^T A U and U^T B U, so the cost is O(d^3) whatever the number of pairs.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -56,6 +57,45 @@ struct AdversarialSpectrum {
   // eigenvalues alike; at a == b it is the derivative. No division by an eigenvalue gap. The
   // divided difference of h_- is exact: alpha beta^2 (h_-(a) - h_-(b)) / (a - b) =
   // -minus_weight() / (a b).
+  // The eigenvalue m > 0 minimising a f(m) + b / m for a, b > 0, f(l) = l + alpha beta^2 h_+(l):
+  // D restricted to the matrices with given eigenvectors is a sum of such terms, one per
+  // eigenvector (a = u^T A u, b = u^T c B u), so this is D's exact minimiser over the eigenvalues.
+  // The stationarity condition is a m^2 f'(m) = b with
+  //   f'(m) = 1 + alpha P^2 (1 + 8 r),   (P, r the factors of m; alpha beta^2 h_+' in them)
+  // which lies in [1, 1 + 5 alpha]; m^2 f'(m) = (x + alpha x g(x)) / beta with x = beta m^2 and
+  // x g(x) = x^3 (10 + x) / (2 + x)^3 increasing, so the root is unique and lies in
+  // [sqrt(b / a) / sqrt(1 + 5 alpha), sqrt(b / a)]. Newton's method on
+  //   q(u) = 2 u + log(1 + alpha E) - log(b / a),   u = log m,  E = P^2 (1 + 8 r),
+  //   q'(u) = 2 + 8 alpha P^2 r (12 r - 1) / (1 + alpha E)   (dP/du = 4 P r, dr/du = -2 P r),
+  // kept inside the bracket (bisection when a step would leave it), from `start` when that is
+  // inside. The factors keep every quantity bounded for any beta, as above.
+  double best_eigenvalue(double a, double b, double start) const {
+    const double log_ratio = std::log(b) - std::log(a);
+    double hi = 0.5 * log_ratio, lo = hi - 0.5 * std::log1p(5 * alpha);
+    if (!(lo < hi)) return std::exp(hi);  // alpha = 0: GMML's own eigenvalue
+    double u = std::log(start);
+    if (!(u > lo && u < hi)) u = 0.5 * (lo + hi);
+    for (int step = 0; step < 100; ++step) {
+      const Factors f = factors(std::exp(u));
+      const double E = f.P * f.P * (1 + 8 * f.r), weight = 1 + alpha * E;
+      const double q = 2 * u + std::log(weight) - log_ratio;
+      if (q == 0) break;
+      if (q < 0) {
+        lo = u;
+      } else {
+        hi = u;
+      }
+      const double slope = 2 + 8 * alpha * f.P * f.P * f.r * (12 * f.r - 1) / weight;
+      double next = u - q / slope;
+      if (!(next >= lo && next <= hi)) next = 0.5 * (lo + hi);
+      const bool converged =
+          std::abs(next - u) <= 4 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(u));
+      u = next;
+      if (converged) break;
+    }
+    return std::exp(u);
+  }
+
   double weighted_divided_plus(const Factors& a, const Factors& b) const {
     const double QQ = a.Q * b.Q;
     return alpha * (4 * (a.P * a.P * b.r * b.r + a.P * QQ * b.r + a.P * b.P * a.r * b.r + b.P * QQ * a.r +
@@ -139,17 +179,43 @@ class Evaluator {
 
   // With `basis` = T, the gradient is taken with respect to X for M = T X T^T: T^T grad D T.
   void operator()(const Matrix& M, bool with_gradient, Evaluation& out, const Matrix* basis = nullptr) {
+    if (!decompose(M)) {
+      out.feasible = false;
+      out.value = out.relative_gradient = std::numeric_limits<double>::infinity();
+      return;
+    }
+    evaluate_decomposed(with_gradient ? Detail::kGradient : Detail::kValue, out, basis);
+  }
+
+  // How much `evaluate_decomposed` computes: D; D and the relative gradient; or those and the
+  // gradient itself (the one part that costs O(d^3), a congruence).
+  enum class Detail { kValue, kStationarity, kGradient };
+
+  // M's eigensystem and U^T A U, U^T B U (lower triangles), kept for `evaluate_decomposed`; false
+  // when M is not finite or not positive definite.
+  bool decompose(const Matrix& M) {
+    last_ = nullptr;
+    if (!M.allFinite()) return false;
+    last_ = &eigensolver_.compute(M);
+    if (!positive_definite(last_->values)) return false;
+    A_.in_basis_into(A_eig_, work_, last_->vectors, true);
+    B_.in_basis_into(B_eig_, work_, last_->vectors, true);
+    return true;
+  }
+
+  // Gives the decomposed M new eigenvalues, M -> U diag(values) U^T (the eigenvalue step of the
+  // Newton solver, `best_eigenvalues`): U^T A U and U^T B U stand, so the next
+  // `evaluate_decomposed` is D at the new M without another eigendecomposition.
+  void set_eigenvalues(const Vector& values) { eigensolver_.result().values = values; }
+
+  // D (and its gradient) at the decomposed M. The gradient is with respect to X for M = T X T^T
+  // given `basis` = T, or given `rotation` = T^T U directly; otherwise with respect to M.
+  void evaluate_decomposed(Detail detail, Evaluation& out, const Matrix* basis = nullptr,
+                           const Matrix* rotation = nullptr) {
     out.feasible = false;
     out.value = out.relative_gradient = std::numeric_limits<double>::infinity();
-    if (!M.allFinite()) return;
-    const Eigensystem& eig = eigensolver_.compute(M);
-    last_ = &eig;
-    const Vector& l = eig.values;
-    const Matrix& U = eig.vectors;
-    if (!positive_definite(l)) return;
-
-    A_.in_basis_into(A_eig_, work_, U, true);
-    B_.in_basis_into(B_eig_, work_, U, true);
+    const Vector& l = last_->values;
+    const Matrix& U = last_->vectors;
     const AdversarialSpectrum h{alpha_, beta_};
     const double dissimilar_weight = 1 + h.minus_weight();  // 1 / l + alpha beta^2 h_-(l) = this / l
     double value = 0;
@@ -159,7 +225,7 @@ class Evaluator {
     if (!std::isfinite(value)) return;
     out.feasible = true;
     out.value = value;
-    if (!with_gradient) return;
+    if (detail == Detail::kValue) return;
 
     // The eigenbasis gradient G = K_similar o A_eig + K_dissimilar o B_eig (lower triangle, its
     // diagonal halved for the congruence below) and the stationarity measure, in one pass. The
@@ -187,13 +253,36 @@ class Evaluator {
       }
     }
     out.relative_gradient = std::sqrt(squares);
+    if (detail == Detail::kStationarity) return;
     // grad D = U G U^T, or T^T U G U^T T with respect to X for M = T X T^T.
     if (basis) {
       multiply_into(rotation_, *basis, true, U, false);
       congruence_of_half_lower_into(out.gradient, work_, rotation_, G_half_);
+    } else if (rotation) {
+      rotation_ = *rotation;
+      congruence_of_half_lower_into(out.gradient, work_, rotation_, G_half_);
     } else {
       congruence_of_half_lower_into(out.gradient, work_, U, G_half_);
     }
+  }
+
+  // The eigenvalue step for the decomposed M = U diag(l) U^T: the eigenvalues m minimising
+  // D(U diag(m) U^T), one AdversarialSpectrum::best_eigenvalue per eigenvector with
+  // a = (U^T A U)_jj and b = c (U^T B U)_jj. Where a or b is not positive (a singular A or B
+  // without a ridge) the eigenvalue is kept.
+  Vector best_eigenvalues() const {
+    const Vector& l = last_->values;
+    const AdversarialSpectrum h{alpha_, beta_};
+    const double dissimilar_weight = 1 + h.minus_weight();
+    Vector m = l;
+    for (Index j = 0; j < l.size(); ++j) {
+      const double a = A_eig_(j, j), b = dissimilar_weight * B_eig_(j, j);
+      if (a > 0 && b > 0 && std::isfinite(a) && std::isfinite(b)) {
+        const double best = h.best_eigenvalue(a, b, l[j]);
+        if (std::isfinite(best) && best > 0) m[j] = best;
+      }
+    }
+    return m;
   }
 
   // What the last evaluation computed and the Newton solver (newton.hpp) reuses, valid after a

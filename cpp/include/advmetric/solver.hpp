@@ -64,13 +64,9 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
       detail::lbfgs(problem, M0, std::move(coordinates), out);
       break;
     }
-    case SolverKind::Newton: {
-      std::optional<detail::ScaledCoordinates> coordinates;
-      if (closed_form)
-        coordinates = detail::scaled_coordinates(std::move(*closed_form), problem.weight_of_B());
-      detail::newton(problem, M0, std::move(coordinates), alpha, beta, out);
+    case SolverKind::Newton:
+      detail::newton(problem, M0, alpha, beta, out);
       break;
-    }
     case SolverKind::PGD:
       detail::projected_gradient(problem, std::move(M0), out);
       break;

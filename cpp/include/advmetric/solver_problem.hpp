@@ -80,6 +80,7 @@ class Problem {
   const Matrix& A() const { return A_.matrix(); }
   // The evaluator, whose last evaluation's pieces the Hessian reuses.
   const Evaluator& evaluator() const { return evaluator_; }
+  Evaluator& evaluator() { return evaluator_; }
   // c B, where c = 1 + alpha beta^2 / (2 + beta)^2 is D's weight on tr(B M^{-1}).
   double weight_of_B() const { return 1 + AdversarialSpectrum{alpha_, beta_}.minus_weight(); }
   Matrix weighted_B() const { return weight_of_B() * B_.matrix(); }
@@ -109,14 +110,16 @@ class Problem {
 
   const SolverOptions& options() const { return options_; }
   double scale() const { return scale_; }
+  double alpha() const { return alpha_; }
+  double beta() const { return beta_; }
 
- private:
   static void count_evaluation() {
     WorkCounters& c = work_counters();
     ++c.objective_evaluations;
     ++c.gradient_evaluations;
   }
 
+ private:
   ScatterOperand A_, B_;
   double alpha_, beta_;
   Evaluator evaluator_;

@@ -40,6 +40,9 @@ class SymmetricEigensolver {
     return eig_;
   }
 
+  // The last result, for a caller that changes it in place (Evaluator::set_eigenvalues).
+  Eigensystem& result() { return eig_; }
+
  private:
   Eigensystem eig_;
   Eigen::SelfAdjointEigenSolver<Matrix> solver_;
