@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from advmetric._testing import random_pairs, random_spd, relative_error
+from advmetric._testing import random_pairs, random_scatter, random_spd, relative_error
 
-__all__ = ["random_pairs", "random_spd", "relative_error"]
+__all__ = ["random_pairs", "random_scatter", "random_spd", "relative_error"]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import random_spd, relative_error
+from conftest import random_scatter, random_spd, relative_error
 from sklearn.datasets import load_digits
 
 from advmetric import _core, aml, reference
@@ -121,12 +121,6 @@ def digits_scatter():
     index = rng.integers(0, len(X), size=(4000, 2))
     y = np.where(labels[index[:, 0]] == labels[index[:, 1]], 1, -1).astype(np.int8)
     return aml.pair_statistics(X[index], y)
-
-
-def random_scatter(d, seed=0):
-    rng = np.random.default_rng(seed)
-    X, Y = rng.standard_normal((2, 4 * d, d))
-    return X.T @ X, Y.T @ Y
 
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "aml_golden.json"

@@ -19,6 +19,7 @@
 #include <advmetric/spectral.hpp>
 #include <advmetric/statistics.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace py = pybind11;
@@ -408,6 +409,20 @@ void register_objective(py::module_& m) {
       },
       py::arg("M"), py::arg("A"), py::arg("B"), py::arg("alpha"), py::arg("beta"), py::arg("V"),
       py::arg("check_scatter") = true, "The Hessian of D at M applied to the symmetric part of V.");
+  m.def(
+      "_best_eigenvalue",
+      [](double a, double b, double alpha, double beta, double start) {
+        if (!(a > 0 && b > 0 && std::isfinite(a) && std::isfinite(b))) {
+          throw py::value_error("a and b must be positive and finite");
+        }
+        if (!(alpha >= 0 && std::isfinite(alpha))) throw py::value_error("alpha must be >= 0 and finite");
+        if (!(beta > 0 && std::isfinite(beta))) throw py::value_error("beta must be > 0 and finite");
+        if (!(start > 0 && std::isfinite(start))) throw py::value_error("start must be positive and finite");
+        return AdversarialSpectrum{alpha, beta}.best_eigenvalue(a, b, start);
+      },
+      py::arg("a"), py::arg("b"), py::arg("alpha"), py::arg("beta"), py::arg("start"),
+      "The m > 0 minimising a f(m) + b / m, f(l) = l + alpha beta^2 h_+(l): Newton-CG's eigenvalue "
+      "step for one eigenvector (a = u^T A u, b = u^T c B u). For tests.");
   m.def(
       "gradient_pairwise",
       [](const DoubleArray& M_in, const DoubleArray& pairs, const LabelArray& y, double alpha, double beta,

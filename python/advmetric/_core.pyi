@@ -53,6 +53,7 @@ def hessian_vector(
     M: Floats, A: Floats, B: Floats, alpha: float, beta: float, V: Floats,
     check_scatter: bool = True,
 ) -> Floats: ...  # fmt: skip
+def _best_eigenvalue(a: float, b: float, alpha: float, beta: float, start: float) -> float: ...
 def gradient_pairwise(
     M: Floats, pairs: Floats, y: Labels, alpha: float, beta: float, n_threads: int = 0
 ) -> Floats: ...

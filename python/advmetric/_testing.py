@@ -36,6 +36,13 @@ def relative_error(actual, expected) -> float:
     return float(np.linalg.norm(actual - expected) / (scale if scale > 0 else 1.0))
 
 
+def random_scatter(d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Scatter matrices A, B = X^T X, Y^T Y of 4d Gaussian rows each: a well-conditioned problem."""
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((2, 4 * d, d))
+    return X.T @ X, Y.T @ Y
+
+
 def random_spd(rng: np.random.Generator, d: int, spread: float = 1.0) -> np.ndarray:
     """SPD matrix with a random eigenbasis and log-normal eigenvalues ``exp(spread * N(0, 1))``."""
     Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
