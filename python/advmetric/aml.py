@@ -162,7 +162,8 @@ def solve(
         "auto": "newton-cg" below d = 1600, "lbfgs" from there on (Newton-CG was the faster
         in time to solution at every size measured, up to d = 1536; both reach the same
         minimiser).
-        "newton-cg": Newton's method started from GMML, each step from truncated conjugate
+        "newton-cg": Newton's method started from GMML with its eigenvalues refitted to D (the
+        exact minimiser over them, GMML's eigenvectors fixed), each step from truncated conjugate
         gradients on the exact Hessian of D (second divided differences of its spectral
         functions, one eigendecomposition per iteration serving D, its gradient and every
         Hessian product), preconditioned by GMML's Hessian, with Armijo backtracking; converges

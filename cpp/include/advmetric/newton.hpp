@@ -8,7 +8,9 @@
 // GMML's Hessian is diagonal, W_jk -> (lambda_j + lambda_k) W_jk at the point the coordinates
 // were made: its inverse is the preconditioner, exact for alpha = 0. The adversarial term is what
 // CG has to resolve. Each iteration costs one eigendecomposition of M, which serves D, its gradient
-// and every Hessian product of that iteration; a unit step, accepted, costs no more.
+// and every Hessian product of that iteration; a unit step, accepted, costs no more. The start
+// (eigenbasis_start) refits GMML's eigenvalues to D exactly before the first iteration, for no
+// eigendecomposition, which leaves two iterations to do (docs/solver.md).
 #pragma once
 
 #include <algorithm>
