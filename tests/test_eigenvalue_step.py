@@ -4,7 +4,9 @@ Over the matrices U diag(m) U^T, D = sum_j a_j f(m_j) + b_j / m_j with a = diag(
 b = c diag(U^T B U) and f(l) = l + alpha beta^2 h_+(l), so each eigenvalue has its own scalar
 problem. The compiled scalar solver (``_core._best_eigenvalue``) is checked against the root of
 a m^2 f'(m) = b found by bisection in 60-digit decimal arithmetic (which neither over- nor
-underflows at beta = 1e-200 or 1e150), and the step as the solver takes it against D itself.
+underflows at beta = 1e-200 or 1e150), the step's result against D itself, and the solver's use
+of it (two Newton iterations from GMML; the return to GMML's point where the step lands near a
+saddle).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
-from conftest import random_scatter
+from conftest import random_pairs, random_scatter
 
 from advmetric import _core, aml
 
@@ -54,6 +56,9 @@ CASES = [
     (1.0, 1e200, 1.0, 1e-200),  # m ~ 1e100 = sqrt(2 / beta)
     (1.0, 1e-150, 1.0, 1e150),  # m ~ 1e-75
     (3e-7, 2.0, 1.0, 0.8),  # a direction the similar pairs barely see (a ridge)
+    (1.0, 1.0, 2.5e307, 0.8),  # alpha E and 1 + 5 alpha overflow
+    (1e-300, 1e300, 1.7e308, 0.8),
+    (1.0, 1.0, 1e-310, 0.8),  # a subnormal alpha: 1 / alpha overflows
 ]
 
 
@@ -63,7 +68,8 @@ def test_best_eigenvalue_is_the_exact_root(a, b, alpha, beta, start):
     root = exact_root(a, b, alpha, beta)
     begin = {"root": root, "low": root / 3, "high": root * 3, "far": 1e-300}[start]
     m = _core._best_eigenvalue(a, b, alpha, beta, begin)
-    assert m == pytest.approx(root, rel=1e-14)
+    # the solver works on u = log m, whose rounding is eps |u|: relative error eps |log m| in m
+    assert m == pytest.approx(root, rel=1e-14 * max(1.0, abs(np.log(root))))
 
 
 def test_best_eigenvalue_without_the_adversarial_term_is_gmmls():
@@ -123,3 +129,18 @@ def test_newton_needs_two_iterations_from_gmml(d, seed):
     assert np.all(np.diff(history) <= 1e-13 * np.abs(history[:-1]))
     same = aml.solve(A, B, 1.0, 0.8, solver="lbfgs").M
     assert np.linalg.norm(result.M - same) <= 1e-6 * np.linalg.norm(same)
+
+
+def test_a_step_near_a_saddle_is_taken_back():
+    # 10 pairs in 30 dimensions with a 1e-6 ridge: D has several local minima, and the step lands
+    # where CG meets negative curvature at once; Newton-CG then restarts from GMML's point (without
+    # that it crawled at a relative gradient of 0.08 for thousands of iterations)
+    rng = np.random.default_rng(8)
+    random_pairs(rng, 3, 6)  # the edge-case suite's first case, drawn first from the same stream
+    pairs, y = random_pairs(rng, 10, 30)
+    A, B = aml.pair_statistics(pairs, y)
+    result = aml.solve(A, B, 1.0, 0.8, reg=1e-6, max_iter=200)
+    assert result.converged, result.message
+    assert result.n_iter <= 60
+    history = np.asarray(result.objective_history)
+    assert np.all(np.diff(history) <= 1e-13 * np.abs(history[:-1]))

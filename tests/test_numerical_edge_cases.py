@@ -389,8 +389,9 @@ def test_far_init_gives_a_finite_answer_or_a_clear_error(problem, solver, init):
 
 @pytest.mark.parametrize("init", FAR_INITS)
 def test_default_solver_converges_from_far_starts(problem, init):
-    """The default solver reaches the same minimum from any of these starts: a scaled identity
-    is rescaled in one step, an anisotropic start needs its coordinates remade along the way."""
+    """The default solver reaches the same minimum from any of these starts: its eigenvalue
+    step fixes a scaled identity's scale at once, an anisotropic start needs its coordinates
+    remade along the way."""
     A, B = statistics(*problem)
     best = aml.solve(A, B, ALPHA, BETA)
     result = aml.solve(A, B, ALPHA, BETA, init=FAR_INITS[init], max_iter=5000)

@@ -261,14 +261,16 @@ def test_a_start_the_solver_cannot_leave_is_an_error(scale, fit):
 
 
 @pytest.mark.parametrize("scale", [1e-300, 1e-200, 1e200, 1e300])
-def test_newton_recovers_from_a_start_of_any_scale(scale):
+@pytest.mark.parametrize("alpha", [1.0, 1e9])
+def test_newton_recovers_from_a_start_of_any_scale(scale, alpha):
     # Newton-CG's eigenvalue step fits M's eigenvalues to D whatever their scale, so an absurd
-    # start still reaches GMML's start's minimiser
+    # start still reaches GMML's start's minimiser (with alpha = 1e9, D overflows at 1e300 I; the
+    # step's point is then the start)
     rng = np.random.default_rng(7)
     X = rng.standard_normal((60, 4))
     A, B = np.cov(X.T), np.eye(4)
-    expected = aml.solve(A, B, 1.0, 0.8).M
-    result = aml.solve(A, B, 1.0, 0.8, init=scale * np.eye(4))
+    expected = aml.solve(A, B, alpha, 0.8).M
+    result = aml.solve(A, B, alpha, 0.8, init=scale * np.eye(4))
     assert result.converged, result.message
     assert np.linalg.norm(result.M - expected) <= 1e-6 * np.linalg.norm(expected)
     history = np.asarray(result.objective_history)

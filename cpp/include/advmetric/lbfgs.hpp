@@ -129,8 +129,8 @@ inline double gmml_scale(const Matrix& M, const Matrix& A, const Matrix& cB) {
   return std::sqrt(cB.cwiseProduct(M_inverse).sum() / A.cwiseProduct(M).sum());
 }
 
-// The start shared by the solvers in GMML's coordinates (L-BFGS, Newton-CG): D and its gradient at
-// M, and, from a start the caller gave (init), one rescaling of M by the best multiple for D's
+// L-BFGS's start in GMML's coordinates (Newton-CG has its own, newton.hpp eigenbasis_start): D and its
+// gradient at M, and, from a start the caller gave (init), one rescaling of M by the best multiple for D's
 // GMML part when that lowers D. From far off the solution's scale (init = 1e30 I, say) the
 // iterates could only shrink or grow M about twofold per iteration (the SPD cone bounds each
 // step); the rescaling fixes the scale at once and counts as the first iteration. Returns the

@@ -109,6 +109,7 @@ class CoordinateHessian {
 // evaluates D's gradient in them into `cur`.
 inline void eigenbasis_coordinates(Problem& problem, ScaledCoordinates& coords, Evaluation& cur) {
   Evaluator& evaluator = problem.evaluator();
+  problem.count_evaluation();  // D and its gradient at the decomposed M, without an eigendecomposition
   const Vector& values = evaluator.eigensystem().values;
   const Matrix& U = evaluator.eigensystem().vectors;
   const Index d = U.rows();
@@ -145,7 +146,7 @@ inline void eigenbasis_coordinates(Problem& problem, ScaledCoordinates& coords, 
 //   d = 16..784, alpha = 1, beta = 0.8: relative gradient 1e-2 -> 1e-4, after which two Newton
 //   iterations reach 1e-8 where three were needed). It also fixes the scale of a start far from
 //   the solution's. The step is part of the start, not an iteration of its own (unless it already
-//   meets the tolerance).
+//   meets the tolerance, or the first line search stalls: then its point is recorded).
 // - Coordinates in that eigenbasis (eigenbasis_coordinates); the start is close enough to the
 //   solution that they serve to the end.
 // Returns whether the step was taken (M is then the step's point), or nullopt when the solve is
@@ -154,17 +155,23 @@ inline void eigenbasis_coordinates(Problem& problem, ScaledCoordinates& coords, 
 inline std::optional<bool> eigenbasis_start(Problem& problem, Matrix& M, ScaledCoordinates& coords,
                                             Evaluation& cur, SolveOutput& out, Vector& start_values) {
   Evaluator& evaluator = problem.evaluator();
-  problem.count_evaluation();
+  problem.count_evaluation();  // D and the relative gradient at M0
   if (!evaluator.decompose(M)) throw std::domain_error("the initial M is not positive definite");
   evaluator.evaluate_decomposed(Evaluator::Detail::kStationarity, cur);
-  if (!cur.feasible) throw std::domain_error("the initial M is not positive definite");
-  if (problem.record(out, M, cur, 0)) return std::nullopt;
+  // D can overflow at a caller's init far off the data's scale (1e300 I with a large alpha); the
+  // step's point, where it is finite, is then the start itself (iteration 0).
+  const bool finite_start = cur.feasible;
+  if (finite_start && problem.record(out, M, cur, 0)) return std::nullopt;
 
   start_values = evaluator.eigensystem().values;
   evaluator.set_eigenvalues(evaluator.best_eigenvalues());
   Evaluation stepped;
   evaluator.evaluate_decomposed(Evaluator::Detail::kValue, stepped);
-  const bool improved = stepped.feasible && stepped.value < cur.value;
+  if (!finite_start && !stepped.feasible) {
+    throw std::domain_error(
+        "D(M) is not finite at the initial M, nor with its eigenvalues fitted to A and B");
+  }
+  const bool improved = stepped.feasible && (!finite_start || stepped.value < cur.value);
   if (!improved) evaluator.set_eigenvalues(start_values);  // only rounding to gain: keep M0
   eigenbasis_coordinates(problem, coords, cur);
   if (!improved) return false;
@@ -173,11 +180,15 @@ inline std::optional<bool> eigenbasis_start(Problem& problem, Matrix& M, ScaledC
   M.setZero();
   add_gram_lower(M, Z.data(), d);  // U diag(m) U^T
   fill_upper_from_lower(M);
+  if (!finite_start) return problem.record(out, M, cur, 0) ? std::nullopt : std::optional<bool>(false);
   if (cur.relative_gradient <= problem.options().tol && problem.record(out, M, cur, 1)) return std::nullopt;
   return true;
 }
 
-inline void newton(Problem& problem, const Matrix& M0, double alpha, double beta, SolveOutput& out) {
+// `closed_form_start`: M0 is GMML's closed form (not a caller's init), to which the iteration may
+// return (below).
+inline void newton(Problem& problem, const Matrix& M0, bool closed_form_start, double alpha, double beta,
+                   SolveOutput& out) {
   const SolverOptions& opt = problem.options();
   const Index d = M0.rows();
   const Matrix weighted_B = problem.weighted_B();
@@ -188,12 +199,14 @@ inline void newton(Problem& problem, const Matrix& M0, double alpha, double beta
   Vector values_at_M0;
   const std::optional<bool> stepped = eigenbasis_start(problem, M, coords, cur, out, values_at_M0);
   if (!stepped) return;
-  // The eigenvalue step is kept when D is locally convex at its point (CG meets no negative
-  // curvature in the first iteration), where Newton's fast local convergence applies. Where the
-  // problem is not convex (a flat, rank-deficient problem with several local minima), the step can
-  // land near a saddle from which truncated Newton crawls; the iteration then restarts from M0 in
-  // M0's own eigenbasis (the evaluator still holds M0's eigenvectors).
-  bool step_on_trial = *stepped;
+  // The eigenvalue step is kept when CG meets no negative curvature in the first iteration, i.e.
+  // when Newton's model along the curve is convex there and its fast local convergence applies.
+  // Where the problem is not convex (a flat, rank-deficient problem with several local minima),
+  // the step can land near a saddle from which truncated Newton crawls (negative curvature at
+  // once, every iteration); from GMML's closed form the iteration then restarts at M0, in M0's own
+  // eigenbasis (the evaluator still holds M0's eigenvectors). A caller's init is not returned to:
+  // it may be far off the solution's scale, which the step has fixed.
+  bool step_on_trial = *stepped && closed_form_start;
   CoordinateHessian hessian;
   Matrix W, r, z, p, Hp, P_half, P_M, C, C_M, M_next, work, rotation;
   bool refresh = false, retried = false;

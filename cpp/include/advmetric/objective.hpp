@@ -49,14 +49,6 @@ struct AdversarialSpectrum {
     return alpha * t * t;
   }
 
-  // alpha beta^2 (h_+(a) - h_+(b)) / (a - b), with the subtraction cancelled algebraically:
-  //   [4 (a^4 + a^3 b + a^2 b^2 + a b^3 + b^4) + 4 beta a^2 b^2 (a^2 + a b + b^2) + beta^2 a^4 b^4]
-  //   / ((2 + beta a^2)^2 (2 + beta b^2)^2),
-  // here with every monomial and the weight distributed over the factors r, P, Q of a and b. Every
-  // term is positive for a, b > 0, so it is accurate for equal, nearly equal and distant
-  // eigenvalues alike; at a == b it is the derivative. No division by an eigenvalue gap. The
-  // divided difference of h_- is exact: alpha beta^2 (h_-(a) - h_-(b)) / (a - b) =
-  // -minus_weight() / (a b).
   // The eigenvalue m > 0 minimising a f(m) + b / m for a, b > 0, f(l) = l + alpha beta^2 h_+(l):
   // D restricted to the matrices with given eigenvectors is a sum of such terms, one per
   // eigenvector (a = u^T A u, b = u^T c B u), so this is D's exact minimiser over the eigenvalues.
@@ -67,35 +59,53 @@ struct AdversarialSpectrum {
   // [sqrt(b / a) / sqrt(1 + 5 alpha), sqrt(b / a)]. Newton's method on
   //   q(u) = 2 u + log(1 + alpha E) - log(b / a),   u = log m,  E = P^2 (1 + 8 r),
   //   q'(u) = 2 + 8 alpha P^2 r (12 r - 1) / (1 + alpha E)   (dP/du = 4 P r, dr/du = -2 P r),
-  // kept inside the bracket (bisection when a step would leave it), from `start` when that is
-  // inside. The factors keep every quantity bounded for any beta, as above.
+  // kept inside the bracket (bisection when a step would leave it or is not finite), from `start`
+  // when that is inside. The factors keep every quantity bounded for any beta; alpha up to the
+  // largest double is handled by taking log(1 + alpha E) as log(alpha) + log(E) where alpha E
+  // overflows, and q's second term as alpha P^2 / (1 + alpha E) = P^2 / (1 / alpha + E) <= 1.
   double best_eigenvalue(double a, double b, double start) const {
     const double log_ratio = std::log(b) - std::log(a);
-    double hi = 0.5 * log_ratio, lo = hi - 0.5 * std::log1p(5 * alpha);
+    double hi = 0.5 * log_ratio, lo = hi - 0.5 * log_one_plus(alpha, 5);
     if (!(lo < hi)) return std::exp(hi);  // alpha = 0: GMML's own eigenvalue
     double u = std::log(start);
     if (!(u > lo && u < hi)) u = 0.5 * (lo + hi);
     for (int step = 0; step < 100; ++step) {
       const Factors f = factors(std::exp(u));
-      const double E = f.P * f.P * (1 + 8 * f.r), weight = 1 + alpha * E;
-      const double q = 2 * u + std::log(weight) - log_ratio;
+      const double E = f.P * f.P * (1 + 8 * f.r);
+      const double q = 2 * u + log_one_plus(alpha, E) - log_ratio;
       if (q == 0) break;
       if (q < 0) {
         lo = u;
       } else {
         hi = u;
       }
-      const double slope = 2 + 8 * alpha * f.P * f.P * f.r * (12 * f.r - 1) / weight;
+      const double share = f.P * f.P / (1 / alpha + E);  // alpha P^2 / (1 + alpha E), at most 1
+      const double slope = 2 + 8 * share * f.r * (12 * f.r - 1);
       double next = u - q / slope;
-      if (!(next >= lo && next <= hi)) next = 0.5 * (lo + hi);
-      const bool converged =
-          std::abs(next - u) <= 4 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(u));
+      const bool newton = std::isfinite(next) && next >= lo && next <= hi;
+      if (!newton) next = 0.5 * (lo + hi);
+      const bool converged = newton && std::abs(next - u) <= 4 * std::numeric_limits<double>::epsilon() *
+                                                                 std::max(1.0, std::abs(u));
       u = next;
-      if (converged) break;
+      if (converged || !(lo < hi)) break;
     }
     return std::exp(u);
   }
 
+  // log(1 + x y) for x, y >= 0, also where x y overflows.
+  static double log_one_plus(double x, double y) {
+    const double product = x * y;
+    return std::isfinite(product) ? std::log1p(product) : std::log(x) + std::log(y);
+  }
+
+  // alpha beta^2 (h_+(a) - h_+(b)) / (a - b), with the subtraction cancelled algebraically:
+  //   [4 (a^4 + a^3 b + a^2 b^2 + a b^3 + b^4) + 4 beta a^2 b^2 (a^2 + a b + b^2) + beta^2 a^4 b^4]
+  //   / ((2 + beta a^2)^2 (2 + beta b^2)^2),
+  // here with every monomial and the weight distributed over the factors r, P, Q of a and b. Every
+  // term is positive for a, b > 0, so it is accurate for equal, nearly equal and distant
+  // eigenvalues alike; at a == b it is the derivative. No division by an eigenvalue gap. The
+  // divided difference of h_- is exact: alpha beta^2 (h_-(a) - h_-(b)) / (a - b) =
+  // -minus_weight() / (a b).
   double weighted_divided_plus(const Factors& a, const Factors& b) const {
     const double QQ = a.Q * b.Q;
     return alpha * (4 * (a.P * a.P * b.r * b.r + a.P * QQ * b.r + a.P * b.P * a.r * b.r + b.P * QQ * a.r +
@@ -205,7 +215,8 @@ class Evaluator {
 
   // Gives the decomposed M new eigenvalues, M -> U diag(values) U^T (the eigenvalue step of the
   // Newton solver, `best_eigenvalues`): U^T A U and U^T B U stand, so the next
-  // `evaluate_decomposed` is D at the new M without another eigendecomposition.
+  // `evaluate_decomposed` is D at the new M without another eigendecomposition. The values need
+  // not be ascending (nothing downstream relies on the order).
   void set_eigenvalues(const Vector& values) { eigensolver_.result().values = values; }
 
   // D (and its gradient) at the decomposed M. The gradient is with respect to X for M = T X T^T

@@ -65,7 +65,7 @@ inline SolveOutput solve(const Matrix& A, const Matrix& B, double alpha, double 
       break;
     }
     case SolverKind::Newton:
-      detail::newton(problem, M0, alpha, beta, out);
+      detail::newton(problem, M0, !init.has_value(), alpha, beta, out);
       break;
     case SolverKind::PGD:
       detail::projected_gradient(problem, std::move(M0), out);

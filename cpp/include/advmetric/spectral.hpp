@@ -13,7 +13,7 @@
 namespace advmetric {
 
 struct Eigensystem {
-  Vector values;   // ascending
+  Vector values;   // ascending as computed (Evaluator::set_eigenvalues may reorder them)
   Matrix vectors;  // orthonormal columns
 };
 
