@@ -106,8 +106,9 @@ class CoordinateHessian {
 // formed in O(d^2) from the evaluator's U^T B U, T = Z Q gives T T^T = M and
 // T^{-1} c B T^{-T} = diag(lambda) (ScaledCoordinates), and T^T U = Q^T diag(m)^{1/2}, the rotation
 // the gradient in them takes, costs O(d^2) too. One eigendecomposition, no Cholesky factor. Also
-// evaluates D's gradient in them into `cur`.
-inline void eigenbasis_coordinates(Problem& problem, ScaledCoordinates& coords, Evaluation& cur) {
+// evaluates D's gradient in them into `cur`, and with `M` forms M = Z Z^T.
+inline void eigenbasis_coordinates(Problem& problem, ScaledCoordinates& coords, Evaluation& cur,
+                                   Matrix* M = nullptr) {
   Evaluator& evaluator = problem.evaluator();
   problem.count_evaluation();  // D and its gradient at the decomposed M, without an eigendecomposition
   const Vector& values = evaluator.eigensystem().values;
@@ -123,6 +124,11 @@ inline void eigenbasis_coordinates(Problem& problem, ScaledCoordinates& coords, 
   }
   Eigensystem eig = eigensystem(K);
   const Matrix Z = U * root.asDiagonal();
+  if (M) {
+    M->setZero(d, d);
+    add_gram_lower(*M, Z.data(), d);  // U diag(m) U^T
+    fill_upper_from_lower(*M);
+  }
   coords.T.resize(d, d);
   multiply_into(coords.T, Z, false, eig.vectors, false);
   coords.inverse_curvature = inverse_curvature(eig.values);
@@ -173,13 +179,8 @@ inline std::optional<bool> eigenbasis_start(Problem& problem, Matrix& M, ScaledC
   }
   const bool improved = stepped.feasible && (!finite_start || stepped.value < cur.value);
   if (!improved) evaluator.set_eigenvalues(start_values);  // only rounding to gain: keep M0
-  eigenbasis_coordinates(problem, coords, cur);
+  eigenbasis_coordinates(problem, coords, cur, improved ? &M : nullptr);
   if (!improved) return false;
-  const Index d = M.rows();
-  const Matrix Z = evaluator.eigensystem().vectors * evaluator.eigensystem().values.cwiseSqrt().asDiagonal();
-  M.setZero();
-  add_gram_lower(M, Z.data(), d);  // U diag(m) U^T
-  fill_upper_from_lower(M);
   if (!finite_start) return problem.record(out, M, cur, 0) ? std::nullopt : std::optional<bool>(false);
   if (cur.relative_gradient <= problem.options().tol && problem.record(out, M, cur, 1)) return std::nullopt;
   return true;
