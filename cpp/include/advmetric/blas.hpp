@@ -173,6 +173,15 @@ inline Matrix from_basis(const Matrix& U, const Matrix& Y) {
   return out;
 }
 
+// LAPACK dpotrf on the lower triangle of S, in place (the strict upper triangle is left as it
+// was); false when S is not (numerically) positive definite.
+inline bool lapack_cholesky_in_place(Matrix& S) {
+  char uplo = 'L';
+  int n = static_cast<int>(S.rows()), lda = n, info = 0;
+  blas::routines().dpotrf(&uplo, &n, S.data(), &lda, &info);
+  return info == 0;
+}
+
 // The lower Cholesky factor of a symmetric positive definite S, or nothing when S is not
 // (numerically) positive definite.
 inline std::optional<Matrix> cholesky_lower(const Matrix& S) {
@@ -184,10 +193,7 @@ inline std::optional<Matrix> cholesky_lower(const Matrix& S) {
     return Matrix(llt.matrixL());
   }
   Matrix L = S;
-  char uplo = 'L';
-  int n = static_cast<int>(d), lda = n, info = 0;
-  blas::routines().dpotrf(&uplo, &n, L.data(), &lda, &info);
-  if (info != 0) return std::nullopt;
+  if (!lapack_cholesky_in_place(L)) return std::nullopt;
   L.triangularView<Eigen::StrictlyUpper>().setZero();
   return L;
 }
@@ -328,10 +334,9 @@ inline std::optional<Matrix> positive_definite_inverse(const Matrix& S) {
   }
   work_counters().gemm_calls += 2;
   Matrix inverse = S;
+  if (!lapack_cholesky_in_place(inverse)) return std::nullopt;
   char uplo = 'L';
   int n = static_cast<int>(d), lda = n, info = 0;
-  blas::routines().dpotrf(&uplo, &n, inverse.data(), &lda, &info);
-  if (info != 0) return std::nullopt;
   blas::routines().dpotri(&uplo, &n, inverse.data(), &lda, &info);
   if (info != 0) return std::nullopt;
   fill_upper_from_lower(inverse);

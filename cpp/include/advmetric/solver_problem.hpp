@@ -110,9 +110,9 @@ class Problem {
 
   const SolverOptions& options() const { return options_; }
   double scale() const { return scale_; }
-  double alpha() const { return alpha_; }
-  double beta() const { return beta_; }
 
+  // Counts one evaluation of D and its gradient; public for those done through the evaluator's
+  // parts directly (Newton's start, newton.hpp).
   static void count_evaluation() {
     WorkCounters& c = work_counters();
     ++c.objective_evaluations;
