@@ -1,0 +1,88 @@
+"""How much of a repeated ``aml.solve`` is the kernel handing out fresh memory (Linux, glibc).
+
+    python benchmarks/page_faults.py             # d = 64, 256, 784; about two minutes
+    python benchmarks/page_faults.py --d 64 256  # some sizes
+
+Each solve allocates its working set (the solver's d x d matrices, the Hessian's d x 6d blocks,
+LAPACK workspaces) and frees it on return; glibc then gives the top of the heap back to the
+kernel (its trim threshold), so the next solve touches fresh pages again, one minor page fault
+per 4 KiB. This script runs the same solves in child processes, once with glibc's defaults and
+once with ``MALLOC_TOP_PAD_`` (heap slack kept between solves; process-wide, so it is the
+user's choice, not the library's), and prints per solve: wall time (best of rounds, each round
+the mean over a batch), minor page faults (``getrusage``), and the ratio of the two times.
+The default solver, default settings; A, B = X^T X of 4d Gaussian rows as in compare.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+CHILD = r"""
+import json, resource, sys, time
+from advmetric import aml
+from advmetric._testing import random_scatter
+d, batch, rounds = (int(a) for a in sys.argv[1:4])
+A, B = random_scatter(d, d)
+aml.solve(A, B, 1.0, 0.8)  # warm-up: imports, thread pools, glibc's adaptive thresholds
+best, faults = float("inf"), []
+for _ in range(rounds):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    start = time.perf_counter()
+    for _ in range(batch):
+        aml.solve(A, B, 1.0, 0.8)
+    best = min(best, (time.perf_counter() - start) / batch)
+    faults.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / batch)
+print(json.dumps({"ms": best * 1e3, "faults": min(faults)}))
+"""
+
+# Solves per batch and batches per child, by dimension: about 10-20 s per child on 2 cores.
+SCHEDULE = {16: (400, 5), 64: (200, 5), 256: (20, 5), 784: (2, 4), 1024: (1, 4)}
+
+
+def run(d: int, env_extra: dict[str, str]) -> dict[str, float]:
+    batch, rounds = SCHEDULE.get(d, (max(1, 2_000_000 // d**2), 4))
+    env = {**os.environ, **env_extra}
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(d), str(batch), str(rounds)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--d", type=int, nargs="+", default=[64, 256, 784])
+    parser.add_argument(
+        "--pad", default=str(512 << 20), help="MALLOC_TOP_PAD_ in bytes for the second run"
+    )
+    args = parser.parse_args()
+    if not sys.platform.startswith("linux"):
+        sys.exit("glibc's heap trimming and its MALLOC_ tunables are Linux-specific")
+    print("   per solve: best-of-rounds wall time, minor page faults (getrusage); default glibc vs")
+    print(f"   MALLOC_TOP_PAD_={args.pad} (the heap keeps that much free memory between solves)")
+    header = ("d", "default ms", "faults", "top-pad ms", "faults", "default / top-pad")
+    print("  ".join(f"{h:>12}" for h in header))
+    for d in args.d:
+        plain = run(d, {})
+        padded = run(d, {"MALLOC_TOP_PAD_": args.pad})
+        row = (
+            d,
+            f"{plain['ms']:.3f}",
+            f"{plain['faults']:.0f}",
+            f"{padded['ms']:.3f}",
+            f"{padded['faults']:.0f}",
+            f"{plain['ms'] / padded['ms']:.2f}",
+        )
+        print("  ".join(f"{v:>12}" for v in row), flush=True)
+    print(f"   load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
