@@ -50,7 +50,8 @@ def start_point(A, B):
     return U, np.array(m)
 
 
-def curves(d: int, seed: int) -> dict[str, float]:
+def curves(d: int, seed: int) -> tuple[float, dict[str, float]]:
+    """g0 at the start, and the relative gradient after one exact Newton step along each curve."""
     A, B = random_scatter(d, seed)
     U, m = start_point(A, B)
     M = (U * m) @ U.T
@@ -87,6 +88,8 @@ def curves(d: int, seed: int) -> dict[str, float]:
     )
     E = symmetric(newton(basis, quadratic))
     out["affine curve"] = relative_gradient(U @ (np.diag(m) + E + E @ inverse @ E / 2) @ U.T, A, B)
+    # The geodesic has the affine curve's first and second derivatives (E and E M^{-1} E), so the
+    # same Newton step.
     root = np.diag(np.sqrt(m))
     geodesic = root @ expm(np.diag(1 / np.sqrt(m)) @ E @ np.diag(1 / np.sqrt(m))) @ root
     out["geodesic"] = relative_gradient(U @ geodesic @ U.T, A, B)
@@ -153,20 +156,25 @@ def solver_curve(d: int, seed: int, tol: float = 1e-12) -> tuple[float, float, i
     steps = 0
     while rr > target and steps < 500:
         Hp = product(p)
-        a = rr / np.sum(p * Hp)
+        curvature = np.sum(p * Hp)
+        assert curvature > 0, "the Newton model is not convex here: no exact step to report"
+        a = rr / curvature
         W += a * p
         r -= a * Hp
         rr_next = np.sum(r * r)
         p = r + (rr_next / rr) * p
         rr = rr_next
         steps += 1
+    assert rr <= target, f"CG did not reach {tol} in {steps} steps"
     M_next = T @ (np.eye(d) + W + W @ W / 2) @ T.T
     return relative_gradient(M, A, B), relative_gradient(M_next, A, B), steps
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--d", type=int, nargs="+", default=[64, 256, 784])
+    parser.add_argument(
+        "--d", type=int, nargs="+", default=[64, 256, 784], help="sizes of part 2 (part 1: 12, 20)"
+    )
     args = parser.parse_args()
     print("1. One exact Newton step from the start, along four curves: relative gradient after it")
     names = ("straight", "affine curve", "geodesic", "rotation")

@@ -7,9 +7,12 @@ Each solve allocates its working set (the solver's d x d matrices, the Hessian's
 LAPACK workspaces) and frees it on return; glibc then gives the top of the heap back to the
 kernel (its trim threshold), so the next solve touches fresh pages again, one minor page fault
 per 4 KiB. This script runs the same solves in child processes, once with glibc's defaults and
-once with ``MALLOC_TOP_PAD_`` (heap slack kept between solves; process-wide, so it is the
-user's choice, not the library's), and prints per solve: wall time (best of rounds, each round
-the mean over a batch), minor page faults (``getrusage``), and the ratio of the two times.
+once with ``MALLOC_TOP_PAD_`` (free heap kept between solves) and ``MALLOC_MMAP_THRESHOLD_``
+(setting the pad switches off glibc's adaptive mmap threshold, after which a block of 128 KiB
+or more that the heap cannot serve is mapped afresh), and prints per solve: wall time (best of
+rounds, each round the mean over a batch), minor page faults (``getrusage``, the fewest over
+rounds), and the ratio of the two times. Both settings are process-wide, so they are the user's
+choice, not the library's (docs/performance.md).
 The default solver, default settings; A, B = X^T X of 4d Gaussian rows as in compare.py.
 """
 
@@ -45,7 +48,9 @@ SCHEDULE = {16: (400, 5), 64: (200, 5), 256: (20, 5), 784: (2, 4), 1024: (1, 4)}
 
 def run(d: int, env_extra: dict[str, str]) -> dict[str, float]:
     batch, rounds = SCHEDULE.get(d, (max(1, 2_000_000 // d**2), 4))
-    env = {**os.environ, **env_extra}
+    # glibc's defaults for the baseline, whatever the caller's environment sets
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "GLIBC_TUNABLES"))}
+    env.update(env_extra)
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(d), str(batch), str(rounds)],
         env=env,
@@ -62,16 +67,23 @@ def main() -> None:
     parser.add_argument(
         "--pad", default=str(512 << 20), help="MALLOC_TOP_PAD_ in bytes for the second run"
     )
+    parser.add_argument(
+        "--mmap-threshold",
+        default=str(32 << 20),
+        help="MALLOC_MMAP_THRESHOLD_ in bytes for the second run (glibc's largest: 32 MiB)",
+    )
     args = parser.parse_args()
     if not sys.platform.startswith("linux"):
         sys.exit("glibc's heap trimming and its MALLOC_ tunables are Linux-specific")
-    print("   per solve: best-of-rounds wall time, minor page faults (getrusage); default glibc vs")
-    print(f"   MALLOC_TOP_PAD_={args.pad} (the heap keeps that much free memory between solves)")
-    header = ("d", "default ms", "faults", "top-pad ms", "faults", "default / top-pad")
+    print("   per solve: best-of-rounds wall time, fewest minor page faults (getrusage); glibc's")
+    print(f"   defaults vs MALLOC_TOP_PAD_={args.pad} (free heap kept between solves) with")
+    print(f"   MALLOC_MMAP_THRESHOLD_={args.mmap_threshold}")
+    tuned = {"MALLOC_TOP_PAD_": args.pad, "MALLOC_MMAP_THRESHOLD_": args.mmap_threshold}
+    header = ("d", "default ms", "faults", "tuned ms", "faults", "default / tuned")
     print("  ".join(f"{h:>12}" for h in header))
     for d in args.d:
         plain = run(d, {})
-        padded = run(d, {"MALLOC_TOP_PAD_": args.pad})
+        padded = run(d, tuned)
         row = (
             d,
             f"{plain['ms']:.3f}",
