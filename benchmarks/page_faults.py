@@ -42,7 +42,7 @@ for _ in range(rounds):
 print(json.dumps({"ms": best * 1e3, "faults": min(faults)}))
 """
 
-# Solves per batch and batches per child, by dimension: about 10-20 s per child on 2 cores.
+# Solves per batch and batches per child, by dimension: up to about 20 s per child on 2 cores.
 SCHEDULE = {16: (400, 5), 64: (200, 5), 256: (20, 5), 784: (2, 4), 1024: (1, 4)}
 
 
