@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -48,12 +49,13 @@ inline double update_and_inner(Matrix& x, double c, const Matrix& u, const Matri
 //   (gmml.hpp), for no extra work;
 // - at any M0 = L L^T, T = L Q with Q, lambda the eigensystem of c L^{-1} B L^{-T};
 // - at M0 = U diag(m) U^T with U^T B U at hand (newton.hpp), T = U diag(m)^{1/2} Q with Q, lambda
-//   the eigensystem of c diag(m)^{-1/2} U^T B U diag(m)^{-1/2}, formed in O(d^2).
+//   the eigensystem of c diag(m)^{-1/2} U^T B U diag(m)^{-1/2}, formed in O(d^2). Newton-CG never
+//   solves with T, so these keep T and the curvature only (Factor::kNone).
 struct ScaledCoordinates {
   enum class Factor {
     kLower,          // T = L Q diag(s), L lower triangular
     kInverseLowerT,  // T = L^{-T} Q diag(s), L lower triangular
-    kEigenbasis,     // T = L diag(s) Q, L orthogonal
+    kNone,           // T alone: `solve` is not available
   };
   Matrix T;
   Matrix inverse_curvature;  // 1 / (lambda_j + lambda_k)
@@ -71,8 +73,8 @@ struct ScaledCoordinates {
       case Factor::kInverseLowerT:
         multiply_lower_in_place(L, true, Z);
         break;
-      case Factor::kEigenbasis:
-        return multiply(Q, true, s.cwiseInverse().asDiagonal() * multiply(L, true, Y, false), false);
+      case Factor::kNone:
+        throw std::logic_error("ScaledCoordinates::solve: these coordinates keep no factors of T");
     }
     return s.cwiseInverse().asDiagonal() * multiply(Q, true, Z, false);
   }

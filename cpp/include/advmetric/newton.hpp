@@ -133,10 +133,8 @@ inline void eigenbasis_coordinates(Problem& problem, ScaledCoordinates& coords, 
   multiply_into(coords.T, Z, false, eig.vectors, false);
   coords.inverse_curvature = inverse_curvature(eig.values);
   const Matrix rotation = eig.vectors.transpose() * root.asDiagonal();  // T^T U
-  coords.L = U;
-  coords.Q = std::move(eig.vectors);
-  coords.s = root;
-  coords.factor = ScaledCoordinates::Factor::kEigenbasis;
+  // The iteration never solves with T, so no factors of it are kept (ScaledCoordinates::solve).
+  coords.factor = ScaledCoordinates::Factor::kNone;
   evaluator.evaluate_decomposed(Evaluator::Detail::kGradient, cur, nullptr, &rotation);
 }
 
@@ -192,7 +190,6 @@ inline void newton(Problem& problem, const Matrix& M0, bool closed_form_start, d
                    SolveOutput& out) {
   const SolverOptions& opt = problem.options();
   const Index d = M0.rows();
-  const Matrix weighted_B = problem.weighted_B();
   ScaledCoordinates coords;
   const Matrix& T = coords.T;
   Matrix X = Matrix::Identity(d, d), M = M0;
@@ -218,7 +215,7 @@ inline void newton(Problem& problem, const Matrix& M0, bool closed_form_start, d
     if (refresh) {
       bool remade = false;
       try {
-        coords = scaled_coordinates(M, weighted_B);
+        coords = scaled_coordinates(M, problem.weighted_B());
         X.setIdentity();
         remade = true;
       } catch (const std::domain_error&) {  // M too ill-conditioned to factor: keep the old ones
